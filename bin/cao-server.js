@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { runServerCli } from '../dist/server/main.js';
+runServerCli(process.argv.slice(2));
