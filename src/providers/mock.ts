@@ -1,0 +1,74 @@
+/**
+ * The mock provider: cao's own scripted agent CLI (src/mock-agent), used by `cao demo`, the tests
+ * and anyone without an API key. Its screen grammar is documented in src/mock-agent/agent.ts.
+ */
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { nodeEntry } from '../package.js';
+import { bottomLines, normalizeScreen } from './screen.js';
+import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
+
+const PROMPT = /^❯(?: |$)/;
+const SPINNER_LINE = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Working… \(\d+s · esc to interrupt\)$/;
+const QUESTION = /(?:^\s*Allow\?|Trust this folder\?) \[y\/n\]$/;
+const ANSWER = /^● /;
+const ERROR = /^✗ Error: /;
+/** Lines that start a new block; an answer's continuation lines are indented instead. */
+const BLOCK_START = /^[❯●✗■?⚙·⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+
+/** Lines of the current turn: after the last submitted input, up to (not including) the prompt. */
+function lastTurn(lines: string[]): string[] {
+  const end = lines.length - 1;
+  for (let i = end - 1; i >= 0; i--) if (PROMPT.test(lines[i]!)) return lines.slice(i + 1, end);
+  return [];
+}
+
+export function classifyMock(raw: string): ScreenStatus {
+  const lines = bottomLines(normalizeScreen(raw), 200);
+  const last = lines[lines.length - 1] ?? '';
+  if (QUESTION.test(last)) return 'waiting_user_answer';
+  if (SPINNER_LINE.test(last)) return 'processing';
+  if (!PROMPT.test(last)) return 'processing';
+  const turn = lastTurn(lines);
+  if (turn.some((l) => ERROR.test(l))) return 'error';
+  if (turn.some((l) => ANSWER.test(l))) return 'completed';
+  return 'idle';
+}
+
+export function extractMockAnswer(raw: string): string | undefined {
+  const lines = normalizeScreen(raw).split('\n');
+  while (lines.length > 0 && !PROMPT.test(lines[lines.length - 1]!)) lines.pop();
+  const blocks: string[][] = [];
+  let current: string[] | null = null;
+  for (const l of lastTurn(lines)) {
+    if (ANSWER.test(l)) blocks.push((current = [l.slice(2)]));
+    else if (BLOCK_START.test(l)) current = null;
+    else if (current) current.push(l.startsWith('  ') ? l.slice(2) : l);
+  }
+  if (blocks.length === 0) return undefined;
+  return blocks.map((b) => b.join('\n').replace(/\n+$/, '')).join('\n');
+}
+
+function launchMock(ctx: LaunchContext): LaunchSpec {
+  const { profile } = ctx;
+  const promptFile = join(ctx.terminalDir, 'system-prompt.md');
+  const argv = [...nodeEntry('mock-agent/main.ts'), '--profile', profile.name, '--system-prompt-file', promptFile];
+  if (profile.mockScript) {
+    const base = profile.path ? dirname(profile.path) : process.cwd();
+    argv.push('--script', isAbsolute(profile.mockScript) ? profile.mockScript : resolve(base, profile.mockScript));
+  }
+  if (ctx.yolo) argv.push('--yolo');
+  return { argv, env: {}, files: [{ path: promptFile, content: profile.systemPrompt }] };
+}
+
+export const mockProvider: Provider = {
+  id: 'mock',
+  displayName: 'Mock agent (built in, no API key)',
+  binary: process.execPath,
+  supported: true,
+  launch: launchMock,
+  startupDialogs: [{ name: 'trust folder', pattern: /Trust this folder\? \[y\/n\]$/, keys: ['y'] }],
+  classify: classifyMock,
+  extractLastMessage: extractMockAnswer,
+  input: { bracketed: true, submitKeys: ['Enter'] },
+  exit: { text: '/exit' },
+};

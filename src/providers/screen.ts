@@ -1,0 +1,19 @@
+/**
+ * Shared screen normalisation. Providers never strip escapes themselves: they get the screen in
+ * one canonical form (no escapes, no trailing spaces, no trailing blank lines).
+ */
+// CSI (incl. private modes), OSC (BEL or ST terminated), and two-byte escapes.
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+export const stripAnsi = (s: string) => s.replace(ANSI, '');
+
+export function normalizeScreen(raw: string): string {
+  const lines = stripAnsi(raw).replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[\s\u00a0]+$/, ''));
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.join('\n');
+}
+
+/** The last `n` non-empty lines of a normalised screen: the part that decides a status. */
+export function bottomLines(screen: string, n: number): string[] {
+  return screen.split('\n').filter((l) => l.trim() !== '').slice(-n);
+}

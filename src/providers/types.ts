@@ -1,0 +1,65 @@
+/**
+ * What cao needs to know about one agent CLI. Providers are data plus pure functions: no I/O,
+ * no state. The terminal actor and the screen watcher do the I/O around them.
+ */
+import type { AgentProfile } from '../profiles/schema.js';
+
+export const STATUSES = ['idle', 'processing', 'completed', 'waiting_user_answer', 'error'] as const;
+/** What a screen says. */
+export type ScreenStatus = (typeof STATUSES)[number];
+/** What a terminal is: a screen status, or not yet / no longer running an agent. */
+export type TerminalStatus = ScreenStatus | 'starting' | 'exited';
+
+export const PROVIDER_IDS = ['kiro_cli', 'claude_code', 'codex', 'gemini_cli', 'kimi_cli', 'copilot_cli', 'q_cli', 'mock'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+export const DEFAULT_PROVIDER: ProviderId = 'kiro_cli';
+
+export interface LaunchContext {
+  terminalId: string;
+  profile: AgentProfile;
+  workingDirectory: string;
+  /** Folder under CAO_HOME that belongs to this terminal alone (config files go here). */
+  terminalDir: string;
+  /** Skip the CLI's own permission questions where the CLI allows it. */
+  yolo: boolean;
+}
+
+export interface LaunchSpec {
+  argv: string[];
+  env: Record<string, string>;
+  /** Files to write before launch, e.g. per-terminal MCP config. Paths are absolute. */
+  files: { path: string; content: string }[];
+}
+
+/** A screen the CLI may show while starting, and the keys that answer it. */
+export interface StartupDialog {
+  name: string;
+  pattern: RegExp;
+  keys: string[];
+}
+
+export interface InputRule {
+  /** Send text as a bracketed paste (multi-line text stays one message). */
+  bracketed: boolean;
+  /** Keys pressed after the paste to submit it. */
+  submitKeys: string[];
+}
+
+export type ExitAction = { keys: string[] } | { text: string };
+
+export interface Provider {
+  id: ProviderId;
+  displayName: string;
+  /** Executable looked up on PATH to report whether the CLI is installed. */
+  binary: string;
+  /** False for CLIs whose support is registered but not built yet. */
+  supported: boolean;
+  launch(ctx: LaunchContext): LaunchSpec;
+  startupDialogs: StartupDialog[];
+  /** Classify the visible screen, judged from its bottom. Pure. */
+  classify(screen: string): ScreenStatus;
+  /** The most recent answer on the screen (with its line breaks), or undefined if there is none. */
+  extractLastMessage(screen: string): string | undefined;
+  input: InputRule;
+  exit: ExitAction;
+}

@@ -1,0 +1,315 @@
+/**
+ * The async tmux client: sessions, windows, panes addressed by id (`%N`), paste, capture, and
+ * per-pane output notifications from control mode. Nothing here knows about agents.
+ */
+import { ControlClient } from './control.js';
+import { tmuxExec, TmuxError } from './exec.js';
+import { keyedSerial } from './serial.js';
+
+export const DEFAULT_SIZE = { width: 200, height: 50 } as const;
+
+export interface PaneRef {
+  session: string;
+  windowId: string;
+  windowName: string;
+  paneId: string;
+}
+
+export interface NewPaneSpec {
+  session: string;
+  windowName: string;
+  cwd: string;
+  env: Record<string, string>;
+  argv: string[];
+  width?: number;
+  height?: number;
+}
+
+export interface PaneInfo extends PaneRef {
+  dead: boolean;
+  deadStatus: number | null;
+  currentPath: string;
+  pid: number;
+}
+
+export interface SessionInfo {
+  name: string;
+  windows: number;
+  /** Clients other than control-mode ones (cao's own watchers). */
+  attached: number;
+  createdAt: Date;
+}
+
+export interface PaneListener {
+  /** The pane wrote something. */
+  output(): void;
+  /** The pane may have died or vanished: re-check it. */
+  check(): void;
+}
+
+export interface CaptureOptions {
+  /** Lines of history above the visible screen to include; 'all' for the whole history. */
+  history?: number | 'all';
+  /** Keep colour escapes. */
+  ansi?: boolean;
+}
+
+const SEP = '\u001f';
+const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
+
+/** tmux runs a single-argument command through `sh -c`; two or more arguments are exec'd directly. */
+const directArgv = (argv: string[]) => (argv.length === 1 ? ['/usr/bin/env', argv[0]!] : argv);
+const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+
+export class TmuxClient {
+  private readonly controls = new Map<string, ControlClient>();
+  private readonly connecting = new Map<string, Promise<ControlClient>>();
+  private readonly listeners = new Map<string, Set<PaneListener>>();
+  private readonly paneSession = new Map<string, string>();
+  private readonly serial = keyedSerial();
+
+  constructor(readonly socket: string | undefined) {}
+
+  exec(args: string[], input?: string): Promise<string> {
+    return tmuxExec(this.socket, args, { input });
+  }
+
+  async version(): Promise<string> {
+    return (await tmuxExec(undefined, ['-V'])).trim();
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    try {
+      await this.exec(['has-session', '-t', `=${name}`]);
+      return true;
+    } catch (e) {
+      if (e instanceof TmuxError) return false;
+      throw e;
+    }
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    let out: string;
+    try {
+      out = await this.exec(['list-sessions', '-F', ['#{session_name}', '#{session_windows}', '#{session_created}'].join(SEP)]);
+    } catch (e) {
+      if (e instanceof TmuxError && e.isMissing) return [];
+      throw e;
+    }
+    const clients = await this.listClients();
+    return lines(out).map((l) => {
+      const [name = '', windows, created] = l.split(SEP);
+      return {
+        name,
+        windows: Number(windows),
+        attached: clients.filter((c) => c.session === name && !c.control).length,
+        createdAt: new Date(Number(created) * 1000),
+      };
+    });
+  }
+
+  private async listClients(): Promise<{ session: string; control: boolean }[]> {
+    try {
+      const out = await this.exec(['list-clients', '-F', `#{client_session}${SEP}#{client_control_mode}`]);
+      return lines(out).map((l) => {
+        const [session = '', control] = l.split(SEP);
+        return { session, control: control === '1' };
+      });
+    } catch {
+      return [];
+    }
+  }
+
+  async listPanes(): Promise<PaneInfo[]> {
+    try {
+      return lines(await this.exec(['list-panes', '-a', '-F', PANE_FORMAT])).map(parsePane);
+    } catch (e) {
+      if (e instanceof TmuxError && e.isMissing) return [];
+      throw e;
+    }
+  }
+
+  /** The pane's state, or undefined when it no longer exists. */
+  async paneInfo(paneId: string): Promise<PaneInfo | undefined> {
+    try {
+      const [line] = await this.command(['display-message', '-p', '-t', paneId, PANE_FORMAT]);
+      return line ? parsePane(line) : undefined;
+    } catch (e) {
+      if (e instanceof TmuxError) return undefined;
+      throw e;
+    }
+  }
+
+  /** Create a detached session whose first window runs `argv`. */
+  async newSession(spec: NewPaneSpec): Promise<PaneRef> {
+    const { width, height } = { ...DEFAULT_SIZE, ...spec };
+    const win = `=${spec.session}:=${spec.windowName}`;
+    const out = await this.exec([
+      'new-session', '-d', '-s', spec.session, '-n', spec.windowName, '-c', spec.cwd,
+      '-x', String(width), '-y', String(height), ...envArgs(spec.env),
+      '-P', '-F', '#{window_id} #{pane_id}', '--', ...directArgv(spec.argv),
+      ';', 'set-option', '-w', '-t', win, 'remain-on-exit', 'on',
+      ';', 'set-option', '-w', '-t', win, 'automatic-rename', 'off',
+      ';', 'resize-window', '-t', win, '-x', String(width), '-y', String(height),
+      // -e on new-session also sets the session environment: keep the id out of later windows.
+      ';', 'set-environment', '-t', `=${spec.session}`, '-u', 'CAO_TERMINAL_ID',
+    ]);
+    return this.paneRef(spec, out);
+  }
+
+  /** Add a window running `argv` to an existing session. */
+  async newWindow(spec: NewPaneSpec): Promise<PaneRef> {
+    const { width, height } = { ...DEFAULT_SIZE, ...spec };
+    const win = `=${spec.session}:=${spec.windowName}`;
+    const out = await this.exec([
+      'new-window', '-d', '-t', `=${spec.session}:`, '-n', spec.windowName, '-c', spec.cwd, ...envArgs(spec.env),
+      '-P', '-F', '#{window_id} #{pane_id}', '--', ...directArgv(spec.argv),
+      ';', 'set-option', '-w', '-t', win, 'remain-on-exit', 'on',
+      ';', 'set-option', '-w', '-t', win, 'automatic-rename', 'off',
+      ';', 'resize-window', '-t', win, '-x', String(width), '-y', String(height),
+    ]);
+    return this.paneRef(spec, out);
+  }
+
+  private paneRef(spec: NewPaneSpec, out: string): PaneRef {
+    const [windowId = '', paneId = ''] = out.trim().split(' ');
+    if (!/^@\d+$/.test(windowId) || !/^%\d+$/.test(paneId)) throw new TmuxError(['new-window'], `unexpected reply: ${out}`, 0);
+    return { session: spec.session, windowId, windowName: spec.windowName, paneId };
+  }
+
+  async killSession(name: string): Promise<void> {
+    await this.ignoreMissing(this.exec(['kill-session', '-t', `=${name}`]));
+  }
+
+  async killWindow(windowId: string): Promise<void> {
+    await this.ignoreMissing(this.exec(['kill-window', '-t', windowId]));
+  }
+
+  async killServer(): Promise<void> {
+    await this.closeControls();
+    await this.ignoreMissing(this.exec(['kill-server']));
+  }
+
+  /** The rendered screen of a pane (wrapped lines joined), optionally with history above it. */
+  async capture(paneId: string, o: CaptureOptions = {}): Promise<string> {
+    const args = ['capture-pane', '-p', '-J', '-t', paneId];
+    if (o.history !== undefined) args.push('-S', o.history === 'all' ? '-' : String(-Math.max(0, o.history)));
+    if (o.ansi) args.push('-e');
+    return (await this.command(args)).join('\n');
+  }
+
+  /** Paste text as one bracketed paste, then press the given keys (e.g. Enter). */
+  pasteText(paneId: string, text: string, o: { bracketed?: boolean; keys?: string[] } = {}): Promise<void> {
+    return this.serial(paneId, async () => {
+      const buffer = `cao-${paneId.slice(1)}`;
+      const args = ['load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-d', ...(o.bracketed === false ? [] : ['-p']), '-b', buffer, '-t', paneId];
+      for (const key of o.keys ?? []) args.push(';', 'send-keys', '-t', paneId, key);
+      await this.exec(args, text);
+    });
+  }
+
+  /** Press keys by tmux name (`Enter`, `C-c`, `Escape`, …) without typing text. */
+  sendKeys(paneId: string, keys: string[]): Promise<void> {
+    return this.serial(paneId, async () => {
+      await this.exec(['send-keys', '-t', paneId, ...keys]);
+    });
+  }
+
+  /**
+   * Listen to one pane: `output` on every burst it writes, `check` when it may have died or its
+   * session may be gone. Returns the unsubscribe function.
+   */
+  watchPane(session: string, paneId: string, l: PaneListener): () => void {
+    let set = this.listeners.get(paneId);
+    if (!set) this.listeners.set(paneId, (set = new Set()));
+    set.add(l);
+    this.paneSession.set(paneId, session);
+    this.control(session).catch(() => l.check());
+    return () => {
+      set!.delete(l);
+      if (set!.size === 0) {
+        this.listeners.delete(paneId);
+        this.paneSession.delete(paneId);
+        this.releaseIdle(session);
+      }
+    };
+  }
+
+  async closeControls(): Promise<void> {
+    await Promise.all([...this.controls.values()].map((c) => c.close()));
+    this.controls.clear();
+  }
+
+  /** Run a command through any open control client (sub-millisecond), else spawn tmux. */
+  private command(args: string[]): Promise<string[]> {
+    for (const c of this.controls.values()) if (c.isOpen) return c.command(args);
+    return this.exec(args).then((out) => out.replace(/\n$/, '').split('\n'));
+  }
+
+  private control(session: string): Promise<ControlClient> {
+    const open = this.controls.get(session);
+    if (open?.isOpen) return Promise.resolve(open);
+    let p = this.connecting.get(session);
+    if (!p) {
+      p = this.connect(session).finally(() => this.connecting.delete(session));
+      this.connecting.set(session, p);
+    }
+    return p;
+  }
+
+  private async connect(session: string): Promise<ControlClient> {
+    const c = new ControlClient(this.socket, session);
+    c.on('output', (pane) => this.listeners.get(pane)?.forEach((l) => l.output()));
+    c.on('notification', (line) => this.onNotification(session, line));
+    c.on('exit', () => {
+      if (this.controls.get(session) === c) this.controls.delete(session);
+      this.checkSession(session);
+    });
+    await c.ready;
+    this.controls.set(session, c);
+    // One notification per second at most, whenever a pane of this session dies.
+    await c.command(['refresh-client', '-B', 'caodead:%*:#{pane_dead}']).catch(() => undefined);
+    return c;
+  }
+
+  private onNotification(session: string, line: string): void {
+    if (line.startsWith('%subscription-changed caodead ')) {
+      const m = /(%\d+) : 1$/.exec(line);
+      if (m) this.listeners.get(m[1]!)?.forEach((l) => l.check());
+    } else if (/^%(unlinked-)?window-close|^%sessions-changed/.test(line)) {
+      this.checkSession(session);
+    }
+  }
+
+  private checkSession(session: string): void {
+    for (const [pane, s] of this.paneSession) if (s === session) this.listeners.get(pane)?.forEach((l) => l.check());
+  }
+
+  private releaseIdle(session: string): void {
+    if ([...this.paneSession.values()].includes(session)) return;
+    const c = this.controls.get(session);
+    this.controls.delete(session);
+    void c?.close();
+  }
+
+  private async ignoreMissing(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (e) {
+      if (!(e instanceof TmuxError && e.isMissing)) throw e;
+    }
+  }
+}
+
+const lines = (out: string) => out.split('\n').filter((l) => l.length > 0);
+
+function parsePane(line: string): PaneInfo {
+  const [session = '', windowId = '', windowName = '', paneId = '', dead, deadStatus, currentPath = '', pid] = line.split(SEP);
+  return {
+    session, windowId, windowName, paneId,
+    dead: dead === '1',
+    deadStatus: deadStatus ? Number(deadStatus) : null,
+    currentPath,
+    pid: Number(pid),
+  };
+}

@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
+import { terminalMachine, terminalStatus, type TerminalEvent, type WatcherCommand } from '../../../src/machines/terminal.js';
+import type { ScreenStatus } from '../../../src/providers/types.js';
+
+/** A fake screen watcher: the test plays the screen, and sees what the machine asks of it. */
+function harness(input: Partial<{ startTimeoutMs: number }> = {}) {
+  let sendBack: ((e: TerminalEvent) => void) | undefined;
+  const commands: WatcherCommand[] = [];
+  const machine = terminalMachine.provide({
+    actors: {
+      watchScreen: fromCallback<WatcherCommand>(({ sendBack: sb, receive }) => {
+        sendBack = sb as (e: TerminalEvent) => void;
+        receive((c) => commands.push(c));
+      }),
+    },
+  });
+  const actor = createActor(machine, { input: { id: 'abcd1234', session: 'cao-t', paneId: '%1', provider: 'mock', ...input } }).start();
+  const screen = (status: ScreenStatus, fresh = true, dialog?: number) => sendBack!({ type: 'SCREEN', status, fresh, dialog });
+  const status = () => terminalStatus(actor.getSnapshot());
+  return { actor, screen, status, commands };
+}
+
+describe('terminal machine', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('starts, ignores loading screens, and becomes idle at the first prompt', () => {
+    const t = harness();
+    expect(t.status()).toBe('starting');
+    t.screen('processing');
+    expect(t.status()).toBe('starting');
+    t.screen('idle');
+    expect(t.status()).toBe('idle');
+  });
+
+  it('answers a known startup dialog by pressing its keys, a bounded number of times', () => {
+    const t = harness();
+    t.screen('waiting_user_answer', true, 0);
+    expect(t.status()).toBe('starting');
+    expect(t.commands).toEqual([{ type: 'PRESS', keys: ['y'] }]);
+    for (let i = 0; i < 10; i++) t.screen('waiting_user_answer', true, 0);
+    expect(t.commands.length).toBe(5);
+    expect(t.status()).toBe('waiting_user_answer');
+  });
+
+  it('an unknown question during start leaves starting as waiting_user_answer', () => {
+    const t = harness();
+    t.screen('waiting_user_answer');
+    expect(t.status()).toBe('waiting_user_answer');
+  });
+
+  it('fails with a reason when the agent never becomes ready', () => {
+    const t = harness({ startTimeoutMs: 5000 });
+    vi.advanceTimersByTime(5001);
+    expect(t.status()).toBe('error');
+    expect(t.actor.getSnapshot().context.reason).toMatch(/did not become ready within 5 s/);
+  });
+
+  it('counts turns and tells the watcher when one begins', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    expect(t.status()).toBe('processing');
+    expect(t.actor.getSnapshot().context.turn).toBe(1);
+    expect(t.commands).toContainEqual({ type: 'TURN' });
+  });
+
+  it('never completes a turn on the screen it had before the input (no false completed)', () => {
+    const t = harness();
+    t.screen('completed');
+    t.actor.send({ type: 'INPUT' });
+    t.screen('completed', false); // the old answer, still on screen
+    expect(t.status()).toBe('processing');
+    t.screen('processing');
+    t.screen('completed');
+    expect(t.status()).toBe('completed');
+  });
+
+  it('completes an instant turn after the new ready screen stays quiet for the settle period', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    t.screen('completed', true);
+    expect(t.status()).toBe('processing');
+    vi.advanceTimersByTime(200);
+    t.screen('completed', true); // a later ready screen does not restart the quiet period
+    vi.advanceTimersByTime(150);
+    expect(t.status()).toBe('completed');
+  });
+
+  it('a turn that starts working during the settle period is followed, not completed', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    t.screen('idle', true);
+    t.screen('processing');
+    vi.advanceTimersByTime(1000);
+    expect(t.status()).toBe('processing');
+    t.screen('completed');
+    expect(t.status()).toBe('completed');
+  });
+
+  it('believes the screen if it never changes after the input', () => {
+    const t = harness();
+    t.screen('completed');
+    t.actor.send({ type: 'INPUT' });
+    vi.advanceTimersByTime(10_001);
+    expect(t.status()).toBe('completed');
+  });
+
+  it('reports questions and errors of the current turn at once', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    t.screen('waiting_user_answer');
+    expect(t.status()).toBe('waiting_user_answer');
+    t.screen('processing');
+    t.screen('error');
+    expect(t.status()).toBe('error');
+  });
+
+  it('follows a user who types straight into the terminal', () => {
+    const t = harness();
+    t.screen('idle');
+    t.screen('processing');
+    expect(t.status()).toBe('processing');
+    t.screen('completed');
+    expect(t.status()).toBe('completed');
+  });
+
+  it('a failed send gives the turn back to the screen', () => {
+    const t = harness();
+    t.screen('completed');
+    t.actor.send({ type: 'INPUT' });
+    t.actor.send({ type: 'INPUT_FAILED' });
+    expect(t.status()).toBe('completed');
+  });
+
+  it('exits from any state and keeps why', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    // the watcher reports the pane's death
+    (t.actor as unknown as { send(e: TerminalEvent): void }).send({ type: 'EXITED', code: 3, reason: 'the agent exited with status 3' });
+    expect(t.status()).toBe('exited');
+    expect(t.actor.getSnapshot().context).toMatchObject({ exitCode: 3, reason: 'the agent exited with status 3' });
+  });
+
+  it('survives a persist/restore round trip mid-turn', () => {
+    const t = harness();
+    t.screen('idle');
+    t.actor.send({ type: 'INPUT' });
+    t.screen('processing');
+    const persisted = t.actor.getPersistedSnapshot();
+    t.actor.stop();
+    const again = createActor(
+      terminalMachine.provide({ actors: { watchScreen: fromCallback(() => undefined) } }),
+      { snapshot: JSON.parse(JSON.stringify(persisted)), input: undefined as never },
+    ).start();
+    expect(terminalStatus(again.getSnapshot())).toBe('processing');
+    expect(again.getSnapshot().context).toMatchObject({ turn: 1, workedTurn: 1 });
+  });
+});
