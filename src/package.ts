@@ -16,5 +16,6 @@ export function nodeEntry(relativeToSrc: string): string[] {
   const fromDist = here.endsWith('.js');
   const file = join(PACKAGE_ROOT, fromDist ? 'dist' : 'src', relativeToSrc.replace(/\.ts$/, fromDist ? '.js' : '.ts'));
   if (fromDist || !existsSync(file)) return [process.execPath, file];
-  return [process.execPath, '--import', 'tsx', file];
+  // The agent's cwd is elsewhere: name tsx's loader by absolute URL, not by package name.
+  return [process.execPath, '--import', import.meta.resolve('tsx'), file];
 }

@@ -27,7 +27,9 @@ export interface NewPaneSpec {
 
 export interface PaneInfo extends PaneRef {
   dead: boolean;
+  /** Exit status of a dead pane's process; null while tmux has not reaped it yet, or if it was killed. */
   deadStatus: number | null;
+  deadSignal: number | null;
   currentPath: string;
   pid: number;
 }
@@ -55,7 +57,7 @@ export interface CaptureOptions {
 }
 
 const SEP = '\u001f';
-const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
+const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
 
 /** tmux runs a single-argument command through `sh -c`; two or more arguments are exec'd directly. */
 const directArgv = (argv: string[]) => (argv.length === 1 ? ['/usr/bin/env', argv[0]!] : argv);
@@ -122,7 +124,7 @@ export class TmuxClient {
 
   async listPanes(): Promise<PaneInfo[]> {
     try {
-      return lines(await this.exec(['list-panes', '-a', '-F', PANE_FORMAT])).map(parsePane);
+      return lines(await this.exec(['list-panes', '-a', '-F', PANE_FORMAT])).flatMap((l) => parsePane(l) ?? []);
     } catch (e) {
       if (e instanceof TmuxError && e.isMissing) return [];
       throw e;
@@ -303,12 +305,16 @@ export class TmuxClient {
 
 const lines = (out: string) => out.split('\n').filter((l) => l.length > 0);
 
-function parsePane(line: string): PaneInfo {
-  const [session = '', windowId = '', windowName = '', paneId = '', dead, deadStatus, currentPath = '', pid] = line.split(SEP);
+const optionalNumber = (s: string | undefined) => (s ? Number(s) : null);
+
+function parsePane(line: string): PaneInfo | undefined {
+  const [session = '', windowId = '', windowName = '', paneId = '', dead, deadStatus, deadSignal, currentPath = '', pid] = line.split(SEP);
+  if (!/^%\d+$/.test(paneId)) return undefined;
   return {
     session, windowId, windowName, paneId,
     dead: dead === '1',
-    deadStatus: deadStatus ? Number(deadStatus) : null,
+    deadStatus: optionalNumber(deadStatus),
+    deadSignal: optionalNumber(deadSignal),
     currentPath,
     pid: Number(pid),
   };

@@ -1,0 +1,70 @@
+/**
+ * Launching an agent CLI in a new tmux window: the provider's launch spec, its per-terminal files
+ * under CAO_HOME, and an explicit environment. The CLI is the window's own command (no shell).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AgentProfile } from '../profiles/schema.js';
+import type { Provider } from '../providers/types.js';
+import type { NewPaneSpec, PaneRef, TmuxClient } from '../tmux/client.js';
+
+/** Variables of cao's own environment that must not leak into agents. */
+const DROPPED = /^(TMUX|TMUX_PANE|CAO_TERMINAL_ID|CLAUDECODE|CLAUDE_.*|CODEX_.*)$/;
+/** ...except these, which select how a CLI authenticates. */
+const KEPT = new Set([
+  'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY',
+  'CLAUDE_CODE_SKIP_BEDROCK_AUTH', 'CLAUDE_CODE_SKIP_VERTEX_AUTH', 'CLAUDE_CODE_SKIP_FOUNDRY_AUTH',
+]);
+
+export function agentEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && (KEPT.has(k) || !DROPPED.test(k))) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export interface LaunchRequest {
+  terminalId: string;
+  provider: Provider;
+  profile: AgentProfile;
+  session: string;
+  newSession: boolean;
+  windowName: string;
+  workingDirectory: string;
+  terminalDir: string;
+  yolo: boolean;
+  /** CAO_* variables every agent gets (terminal id, API address, home, tmux socket). */
+  caoEnv: Record<string, string>;
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<PaneRef> {
+  const spec = r.provider.launch({
+    terminalId: r.terminalId,
+    profile: r.profile,
+    workingDirectory: r.workingDirectory,
+    terminalDir: r.terminalDir,
+    yolo: r.yolo,
+  });
+  mkdirSync(r.terminalDir, { recursive: true, mode: 0o700 });
+  for (const f of spec.files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.content, { mode: 0o600 });
+  }
+  const pane: NewPaneSpec = {
+    session: r.session,
+    windowName: r.windowName,
+    cwd: r.workingDirectory,
+    env: agentEnv(r.baseEnv, { ...r.caoEnv, ...spec.env, CAO_TERMINAL_ID: r.terminalId }),
+    argv: spec.argv,
+  };
+  try {
+    return r.newSession ? await tmux.newSession(pane) : await tmux.newWindow(pane);
+  } catch (e) {
+    removeTerminalDir(r.terminalDir);
+    throw e;
+  }
+}
+
+export function removeTerminalDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

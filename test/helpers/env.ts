@@ -1,0 +1,61 @@
+/** Isolation for tests: every test file gets its own CAO_HOME, tmux socket and port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TmuxClient } from '../../src/tmux/client.js';
+
+let n = 0;
+
+export interface TestEnv {
+  home: string;
+  socket: string;
+  tmux: TmuxClient;
+  /** A working directory for agents. */
+  workdir: string;
+  cleanup(): Promise<void>;
+}
+
+export function testEnv(): TestEnv {
+  const home = mkdtempSync(join(tmpdir(), 'cao-test-home-'));
+  const workdir = mkdtempSync(join(tmpdir(), 'cao-test-work-'));
+  const socket = `cao-test-${process.pid}-${++n}`;
+  const tmux = new TmuxClient(socket);
+  return {
+    home, socket, tmux, workdir,
+    cleanup: async () => {
+      await tmux.killServer().catch(() => undefined);
+      rmSync(home, { recursive: true, force: true });
+      rmSync(workdir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolve when `pred` holds for an event, or reject after `ms`. */
+export function nextEvent<T>(subscribe: (fn: (e: T) => void) => () => void, pred: (e: T) => boolean, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsub();
+      reject(new Error(`no matching event within ${ms} ms`));
+    }, ms);
+    const unsub = subscribe((e) => {
+      if (pred(e)) {
+        clearTimeout(timer);
+        unsub();
+        resolve(e);
+      }
+    });
+  });
+}
