@@ -271,7 +271,7 @@ export class MockAgent {
 
   private trace(): void {
     if (!this.o.traceFile) return;
-    appendFileSync(this.o.traceFile, `${JSON.stringify({ event: 'turn-done', turn: this.turn, t: performance.timeOrigin + performance.now() })}\n`);
+    appendFileSync(this.o.traceFile, `${JSON.stringify({ event: 'turn-done', terminal_id: this.o.env.CAO_TERMINAL_ID ?? null, turn: this.turn, t: performance.timeOrigin + performance.now() })}\n`);
   }
 
   private exit(code: number, message: string): void {

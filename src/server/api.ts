@@ -1,0 +1,14 @@
+import type { Orchestrator } from '../actors/orchestrator.js';
+
+/** What routes may call: the orchestrator's public surface (tests pass fakes of it). */
+export type CaoApi = Pick<
+  Orchestrator,
+  | 'events' | 'createSession' | 'addTerminal' | 'listSessions' | 'getSession' | 'listSessionTerminals' | 'deleteSession'
+  | 'getTerminal' | 'allTerminals' | 'sendInput' | 'sendKeys' | 'getOutput' | 'exitTerminal' | 'deleteTerminal' | 'workingDirectory'
+>;
+
+export interface ServerInfo {
+  version: string;
+  home: string;
+  tmuxSocket: string | undefined;
+}

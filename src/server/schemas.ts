@@ -1,0 +1,36 @@
+/** What each route accepts. Query strings carry text, so booleans and numbers are coerced. */
+import { z } from 'zod';
+import { OUTPUT_MODES } from '../actors/output.js';
+import { TERMINAL_ID } from '../ids.js';
+import { ProfileName } from '../profiles/schema.js';
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1')]);
+
+export const CreateTerminalBody = z.object({
+  agent_profile: ProfileName,
+  provider: z.string().min(1).optional(),
+  working_directory: z.string().min(1).optional(),
+  yolo: flag.optional(),
+  wait: flag.optional(),
+});
+
+export const CreateSessionBody = CreateTerminalBody.extend({ session_name: z.string().min(1).max(64).optional() });
+
+export const InputBody = z.object({ message: z.string().min(1, 'message must not be empty').max(512 * 1024) });
+
+/** tmux key names (Enter, C-c, Escape, Up, F1…) or one printable character. */
+export const KeysBody = z.object({
+  keys: z.array(z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9-]{0,19}|[!-~])$/, 'not a key name')).min(1).max(50),
+});
+
+export const OutputQuery = z.object({
+  mode: z.enum(OUTPUT_MODES).default('full'),
+  lines: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export const TerminalIdParam = z.string().regex(TERMINAL_ID, 'a terminal id is 8 lowercase hex characters');
+
+export const EventsQuery = z.object({
+  terminal_id: TerminalIdParam.optional(),
+  session_name: z.string().optional(),
+});
