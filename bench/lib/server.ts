@@ -1,0 +1,125 @@
+/**
+ * An isolated cao-server for benchmarks: its own CAO_HOME, tmux socket and port, and one
+ * idempotent cleanup that kills the server by pid, kills its tmux server and removes temp dirs.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  socket: string;
+  /** A scratch directory for agents' working directory and the trace file. */
+  scratch: string;
+  traceFile: string;
+  tmux(args: string[]): string;
+  /** Throws if the server process has exited. */
+  assertAlive(): void;
+  cleanup(): Promise<void>;
+}
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The benchmark runs the compiled server: refuse a missing build, warn about a stale one. */
+export function checkBuild(): void {
+  const entry = join(ROOT, 'dist', 'server', 'main.js');
+  if (!existsSync(entry)) throw new Error('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
+  const newer = execFileSync('find', [join(ROOT, 'src'), '-name', '*.ts', '-newer', entry], { encoding: 'utf8' }).trim();
+  if (newer) console.warn('warning: src/ has files newer than dist/: the numbers are for the last build');
+}
+
+export async function startServer(): Promise<BenchServer> {
+  const home = mkdtempSync(join(tmpdir(), 'cao-bench-home-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'cao-bench-work-'));
+  const socket = `cao-bench-${process.pid}`;
+  const traceFile = join(scratch, 'trace.jsonl');
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_MOCK_TRACE: traceFile };
+  for (const k of ['CAO_API_HOST', 'CAO_API_PORT', 'CAO_API_TOKEN', 'TMUX', 'TMUX_PANE']) delete env[k];
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cao-server.js'), '--port', String(port)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    process.stderr.write(`[cao-server] ${b.toString()}`);
+  });
+  const tmux = (args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let cleaned: Promise<void> | undefined;
+  const server: BenchServer = {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    socket,
+    scratch,
+    traceFile,
+    tmux,
+    assertAlive: () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cao-server exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
+    },
+    cleanup: () =>
+      (cleaned ??= (async () => {
+        await stopProcess(child);
+        try {
+          tmux(['kill-server']);
+        } catch {
+          /* no tmux server left: fine */
+        }
+        rmSync(home, { recursive: true, force: true });
+        rmSync(scratch, { recursive: true, force: true });
+      })()),
+  };
+  try {
+    await waitForHealth(server, 15_000);
+  } catch (e) {
+    await server.cleanup();
+    throw e;
+  }
+  return server;
+}
+
+async function waitForHealth(s: BenchServer, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    s.assertAlive();
+    const ok = await fetch(`${s.url}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (performance.now() > deadline) throw new Error(`cao-server did not answer /health within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after 3 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** JSON REST call; throws with the server's message on a non-2xx answer. */
+export async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}

@@ -1,0 +1,130 @@
+/**
+ * The CLI's client of cao-server. It says plainly when the server is not running, and turns HTTP
+ * errors into the server's own message.
+ */
+import type { StampedEvent } from '../actors/events.js';
+import type { SessionView, TerminalMeta, TerminalView } from '../actors/views.js';
+
+export class ServerUnreachable extends Error {
+  constructor(readonly baseUrl: string) {
+    super(`cao-server is not running at ${baseUrl}. Start it with \`cao-server\` (or point CAO_API_HOST / CAO_API_PORT at it).`);
+    this.name = 'ServerUnreachable';
+  }
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  cao_home: string;
+  tmux_socket: string | null;
+  pid: number;
+}
+
+export type SnapshotEvent = { type: 'snapshot'; terminals: TerminalView[] };
+export type StreamEvent = StampedEvent | SnapshotEvent;
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  static fromEnv(env: NodeJS.ProcessEnv): ApiClient {
+    const host = env.CAO_API_HOST || '127.0.0.1';
+    const port = env.CAO_API_PORT || '9889';
+    return new ApiClient(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, env.CAO_API_TOKEN || undefined);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal,
+      });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new ServerUnreachable(this.baseUrl);
+    }
+    const text = await res.text();
+    const data = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const message = (data as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
+      throw new ApiError(res.status, message);
+    }
+    return data as T;
+  }
+
+  health = () => this.request<Health>('GET', '/health');
+  listSessions = () => this.request<SessionView[]>('GET', '/sessions');
+  getSession = (name: string) => this.request<{ session: SessionView; terminals: TerminalMeta[] }>('GET', `/sessions/${encodeURIComponent(name)}`);
+  deleteSession = (name: string) => this.request<{ success: boolean; errors: string[] }>('DELETE', `/sessions/${encodeURIComponent(name)}`);
+  createSession = (b: { agent_profile: string; provider?: string; session_name?: string; working_directory?: string; yolo?: boolean; wait?: boolean }) =>
+    this.request<TerminalView>('POST', '/sessions', b);
+  addTerminal = (session: string, b: { agent_profile: string; provider?: string; working_directory?: string; wait?: boolean }) =>
+    this.request<TerminalView>('POST', `/sessions/${encodeURIComponent(session)}/terminals`, b);
+  getTerminal = (id: string) => this.request<TerminalView>('GET', `/terminals/${id}`);
+  sendInput = (id: string, message: string) => this.request<{ success: boolean }>('POST', `/terminals/${id}/input`, { message });
+  sendKeys = (id: string, keys: string[]) => this.request<{ success: boolean }>('POST', `/terminals/${id}/keys`, { keys });
+  output = (id: string, mode: 'full' | 'last' | 'tail', lines?: number) =>
+    this.request<{ output: string }>('GET', `/terminals/${id}/output?mode=${mode}${lines ? `&lines=${lines}` : ''}`).then((r) => r.output);
+
+  /**
+   * Follow the event stream. Resolves once connected (after the snapshot arrived); events are
+   * passed to `onEvent` until `signal` aborts.
+   */
+  async events(onEvent: (e: StreamEvent) => void, signal: AbortSignal, filter: { terminal_id?: string; session_name?: string } = {}): Promise<void> {
+    const qs = new URLSearchParams(filter as Record<string, string>).toString();
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/events${qs ? `?${qs}` : ''}`, { signal, headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new ServerUnreachable(this.baseUrl);
+    }
+    if (!res.ok || !res.body) throw new ApiError(res.status, `cannot follow events (HTTP ${res.status})`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let connected!: () => void;
+    let failed!: (e: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      connected = resolve;
+      failed = reject;
+    });
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            if (!data) continue;
+            const e = JSON.parse(data) as StreamEvent;
+            onEvent(e);
+            if (e.type === 'snapshot') connected();
+          }
+        }
+      } catch {
+        /* aborted or connection closed */
+      }
+      failed(new ServerUnreachable(this.baseUrl)); // no effect once connected
+    })();
+    await ready;
+  }
+}

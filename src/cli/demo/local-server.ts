@@ -1,0 +1,67 @@
+/** A private cao-server for the demo: its own CAO_HOME, tmux socket and port, removed afterwards. */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { PACKAGE_ROOT } from '../../package.js';
+import { spawnDetached, tmuxExec } from '../../tmux/exec.js';
+import { ApiClient } from '../api-client.js';
+
+export interface LocalServer {
+  api: ApiClient;
+  home: string;
+  socket: string;
+  project: string;
+  stop(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalServer> {
+  const home = mkdtempSync(join(tmpdir(), 'cao-demo-'));
+  const project = join(home, 'project');
+  mkdirSync(project);
+  const socket = `cao-demo-${process.pid}`;
+  const port = await freePort();
+  let stderr = '';
+  const child: ChildProcess = spawnDetached([process.execPath, join(PACKAGE_ROOT, 'bin', 'cao-server.js'), '--port', String(port)], {
+    env: { ...env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await tmuxExec(socket, ['kill-server']).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  };
+  const api = new ApiClient(`http://127.0.0.1:${port}`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await api.health();
+      break;
+    } catch {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`the demo server did not start: ${stderr.trim() || 'no output'}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { api, home, socket, project, stop };
+}
