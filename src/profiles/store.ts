@@ -61,8 +61,11 @@ function fileIn(dir: string, name: string): string | undefined {
   return [join(dir, `${name}.md`), join(dir, name, 'agent.md')].find(isFile);
 }
 
+/** A name that may become a file name (the same rule as ProfileName in schema.ts). */
+const validName = (name: string) => PROFILE_NAME.test(name) && !name.includes('..');
+
 export function loadProfile(home: string, name: string): AgentProfile {
-  if (!PROFILE_NAME.test(name) || name.includes('..')) throw new ProfileNotFound(name, ['(invalid name)']);
+  if (!validName(name)) throw new ProfileNotFound(name, ['(invalid name)']);
   const sources = profileSources(home);
   for (const s of sources) {
     const file = fileIn(s.dir, name);
@@ -82,7 +85,7 @@ export function listProfiles(home: string): ProfileListing[] {
     }
     for (const entry of entries.sort()) {
       const name = entry.endsWith('.md') ? entry.slice(0, -3) : entry;
-      if (seen.has(name) || !PROFILE_NAME.test(name)) continue;
+      if (seen.has(name) || !validName(name)) continue;
       const file = fileIn(s.dir, name);
       if (!file) continue;
       let description = '';

@@ -12,8 +12,6 @@ const SPINNER_LINE = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Working… \(\d+s · esc
 const QUESTION = /(?:^\s*Allow\?|Trust this folder\?) \[y\/n\]$/;
 const ANSWER = /^● /;
 const ERROR = /^✗ Error: /;
-/** Lines that start a new block; an answer's continuation lines are indented instead. */
-const BLOCK_START = /^[❯●✗■?⚙·⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 
 /** Lines of the current turn: after the last submitted input, up to (not including) the prompt. */
 function lastTurn(lines: string[]): string[] {
@@ -41,8 +39,10 @@ export function extractMockAnswer(raw: string): string | undefined {
   let current: string[] | null = null;
   for (const l of lastTurn(lines)) {
     if (ANSWER.test(l)) blocks.push((current = [l.slice(2)]));
-    else if (BLOCK_START.test(l)) current = null;
-    else if (current) current.push(l.startsWith('  ') ? l.slice(2) : l);
+    // An answer continues on blank and indented lines; any other line (a new block, or a hint
+    // such as "(press Ctrl-C again to exit)") ends it.
+    else if (current && (l === '' || l.startsWith('  '))) current.push(l.slice(2));
+    else current = null;
   }
   if (blocks.length === 0) return undefined;
   return blocks.map((b) => b.join('\n').replace(/\n+$/, '')).join('\n');

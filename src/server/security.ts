@@ -40,6 +40,15 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** `?token=` of a request target; null when absent or when the target does not parse (never throws). */
+function queryToken(target: string | undefined): string | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost').searchParams.get('token');
+  } catch {
+    return null;
+  }
+}
+
 export interface SecurityOptions {
   token?: string;
 }
@@ -47,8 +56,8 @@ export interface SecurityOptions {
 /** Why a request must be refused, or undefined. Shared by HTTP middleware and WebSocket upgrades. */
 export function refusal(req: IncomingMessage, o: SecurityOptions, upgrade = false): CaoError | undefined {
   if (o.token) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const header = req.headers.authorization ?? (url.searchParams.has('token') ? `Bearer ${url.searchParams.get('token')}` : undefined);
+    const query = queryToken(req.url);
+    const header = req.headers.authorization ?? (query !== null ? `Bearer ${query}` : undefined);
     if (!tokenMatches(header, o.token)) return new CaoError(401, 'unauthorized', 'missing or wrong API token (send Authorization: Bearer <token>)');
   } else if (!isLoopbackHost(req.headers.host)) {
     return new CaoError(400, 'invalid', 'Invalid host header: cao only answers requests addressed to localhost');

@@ -270,13 +270,14 @@ export class TmuxClient {
     await c.ready;
     this.controls.set(session, c);
     // One notification per second at most, whenever a pane of this session dies.
-    await c.command(['refresh-client', '-B', 'caodead:%*:#{pane_dead}']).catch(() => undefined);
+    // The value changes again when tmux learns the exit status, which it may do after the pane died.
+    await c.command(['refresh-client', '-B', 'caodead:%*:#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}']).catch(() => undefined);
     return c;
   }
 
   private onNotification(session: string, line: string): void {
     if (line.startsWith('%subscription-changed caodead ')) {
-      const m = /(%\d+) : 1$/.exec(line);
+      const m = /(%\d+) : 1\//.exec(line);
       if (m) this.listeners.get(m[1]!)?.forEach((l) => l.check());
     } else if (/^%(unlinked-)?window-close|^%sessions-changed/.test(line)) {
       this.checkSession(session);

@@ -26,11 +26,16 @@ export interface ExecOptions {
 }
 
 export const socketArgs = (socket: string | undefined) => (socket ? ['-L', socket] : []);
+/**
+ * `-u`: without a UTF-8 locale in our environment tmux would replace every non-ASCII byte (and our
+ * field separator) in its output with '_'. cao parses that output, so it always asks for UTF-8.
+ */
+const clientArgs = (socket: string | undefined) => ['-u', ...socketArgs(socket)];
 
 /** Run `tmux [-L socket] …args` and return stdout; rejects with TmuxError on a non-zero exit. */
 export function tmuxExec(socket: string | undefined, args: string[], o: ExecOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tmux', [...socketArgs(socket), ...args], { stdio: ['pipe', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn('tmux', [...clientArgs(socket), ...args], { stdio: ['pipe', 'pipe', 'pipe'], signal: o.signal });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 10_000);
@@ -53,7 +58,7 @@ export function tmuxExec(socket: string | undefined, args: string[], o: ExecOpti
 
 /** A long-lived `tmux -C attach` client; the caller owns its stdio. */
 export function spawnControlClient(socket: string | undefined, session: string): ChildProcess {
-  return spawn('tmux', [...socketArgs(socket), '-C', 'attach-session', '-t', `=${session}`], {
+  return spawn('tmux', [...clientArgs(socket), '-C', 'attach-session', '-t', `=${session}`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

@@ -18,12 +18,17 @@ const SERVER_BIN = join(REPO_ROOT, 'bin', 'cao-server.js');
 
 let n = 0;
 
+/** This process's environment without CAO_* settings, which would leak into the server under test. */
+const inheritedEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAO_')));
+
 export interface ServerOptions {
   home?: string;
   socket?: string;
   port?: number;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /** CAO_API_TOKEN for the server; the helpers send it as a bearer token. */
+  token?: string;
 }
 
 /** A JSON reply: status, parsed body (undefined if not JSON) and the raw text. */
@@ -49,6 +54,7 @@ export class CaoServer {
     readonly port: number,
     private readonly extraEnv: Record<string, string>,
     private readonly ownedDirs: string[],
+    readonly token?: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.tmux = new TmuxClient(socket);
@@ -62,7 +68,8 @@ export class CaoServer {
     if (!o.home) owned.push(home);
     const socket = o.socket ?? `cao-api-${process.pid}-${++n}`;
     const port = o.port ?? (await freePort());
-    const s = new CaoServer(home, socket, port, o.env ?? {}, owned);
+    const env = { ...o.env, ...(o.token ? { CAO_API_TOKEN: o.token } : {}) };
+    const s = new CaoServer(home, socket, port, env, owned, o.token);
     try {
       await s.launch();
     } catch (e) {
@@ -85,7 +92,7 @@ export class CaoServer {
     this.stderr = '';
     const proc = spawn(process.execPath, [SERVER_BIN, '--port', String(this.port)], {
       cwd: REPO_ROOT,
-      env: { ...process.env, CAO_HOME: this.home, CAO_TMUX_SOCKET: this.socket, CAO_LOG_LEVEL: 'warn', ...this.extraEnv },
+      env: { ...inheritedEnv(), CAO_HOME: this.home, CAO_TMUX_SOCKET: this.socket, CAO_LOG_LEVEL: 'warn', ...this.extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc = proc;
@@ -97,7 +104,7 @@ export class CaoServer {
         throw new Error(`cao-server exited early (${proc.exitCode ?? proc.signalCode}): ${this.stderr}`);
       }
       try {
-        const r = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
+        const r = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000), headers: this.authHeaders() });
         const body = (await r.json()) as { pid?: number };
         if (r.ok && body.pid === proc.pid) return;
       } catch {
@@ -129,16 +136,24 @@ export class CaoServer {
   async stop(): Promise<void> {
     if (this.proc) await this.kill('SIGTERM');
     await this.tmux.killServer().catch(() => undefined);
+    // tmux 3.3 leaves its socket file behind after kill-server.
+    const socketDir = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    for (const f of [this.socket, `${this.socket}.lock`]) rmSync(join(socketDir, f), { force: true });
     for (const d of this.ownedDirs) rmSync(d, { recursive: true, force: true });
   }
 
   // ── HTTP ──────────────────────────────────────────────────────────────────
 
+  authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   async fetch<T = any>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
-    const init: RequestInit = { method, signal: AbortSignal.timeout(25_000) };
+    const headers = this.authHeaders();
+    const init: RequestInit = { method, signal: AbortSignal.timeout(25_000), headers };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
     const r = await fetch(`${this.url}${path}`, init);
     const text = await r.text();
@@ -172,7 +187,7 @@ export class CaoServer {
 
   /** GET /events (optionally filtered, e.g. `?terminal_id=…`), resolved once the snapshot arrived. */
   events(query = ''): Promise<EventStream> {
-    return openEvents(`${this.url}/events${query}`);
+    return openEvents(`${this.url}/events${query}`, this.authHeaders());
   }
 }
 
@@ -333,9 +348,9 @@ function parseSseBlock(block: string): Omit<StreamMessage, 'index'> | undefined 
 }
 
 /** Open an SSE stream with fetch and collect its messages; resolves after the first (snapshot). */
-export async function openEvents(url: string): Promise<EventStream> {
+export async function openEvents(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
   const abort = new AbortController();
-  const res = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+  const res = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream', ...headers } });
   if (res.status !== 200 || !res.body) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   const log = new MessageLog() as EventStream;
   log.close = () => abort.abort();

@@ -54,10 +54,17 @@ export class Scenario {
   }
 
   private async ready(t: TerminalView): Promise<void> {
-    const started = this.until(t.id, 0, ['idle', 'completed']); // listen first, then look
-    const current = await this.api.getTerminal(t.id);
-    if (current.status === 'starting') await started;
-    else this.board.status(t.id, current.status, 0);
+    const started = this.until(t.id, 0, ['idle', 'completed', 'error', 'waiting_user_answer', 'exited']); // listen first, then look
+    let current = await this.api.getTerminal(t.id);
+    if (current.status === 'starting') {
+      await started;
+      current = await this.api.getTerminal(t.id);
+    }
+    this.board.status(t.id, current.status, 0);
+    if (current.status !== 'idle' && current.status !== 'completed') {
+      const screen = await this.api.output(t.id, 'tail', 10).catch(() => '(no screen)');
+      throw new Error(`${t.agent_profile} did not start: it is ${current.status}${current.reason ? ` (${current.reason})` : ''}\n${screen}`);
+    }
   }
 
   /** Send a message and wait for the answer of this very turn, approving questions on the way. */
