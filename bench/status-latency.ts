@@ -12,6 +12,7 @@
  *
  * Options: --turns N (200) --idle-seconds S (30) --terminals N (50) --seed N (1)
  *          --pause-ms MS (0): quiet time between a turn's `completed` event and the next input.
+ *          --work-ms MIN-MAX (20-200): the random work time of each turn (the word delay=MS).
  *          --out FILE (bench/results/status-latency.json)
  * Exit code: 0 when the measurement ran (goals may still FAIL), 1 when the benchmark broke.
  */
@@ -37,11 +38,13 @@ const { values: argv } = parseArgs({
     terminals: { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
     'pause-ms': { type: 'string', default: '0' },
+    'work-ms': { type: 'string', default: '20-200' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'status-latency.json') },
   },
 });
-const opts = { turns: Number(argv.turns), idleSeconds: Number(argv['idle-seconds']), terminals: Number(argv.terminals), seed: Number(argv.seed), pauseMs: Number(argv['pause-ms']) };
-if (Object.values(opts).some((v) => !Number.isFinite(v) || v < 0) || opts.turns < 1 || opts.terminals < 1) {
+const opts = { turns: Number(argv.turns), idleSeconds: Number(argv['idle-seconds']), terminals: Number(argv.terminals), seed: Number(argv.seed), pauseMs: Number(argv['pause-ms']),
+  workMinMs: Number(argv['work-ms']!.split('-')[0]), workMaxMs: Number(argv['work-ms']!.split('-')[1]) };
+if (Object.values(opts).some((v) => !Number.isFinite(v) || v < 0) || opts.turns < 1 || opts.terminals < 1 || opts.workMaxMs < opts.workMinMs) {
   console.error(`invalid options: ${JSON.stringify(opts)}`);
   process.exit(2);
 }
@@ -93,7 +96,7 @@ async function partA(s: BenchServer, sse: SseClient, statuses: Map<string, strin
   const samples: TurnSample[] = [];
   for (let turn = 1; turn <= opts.turns; turn++) {
     s.assertAlive();
-    const sample = await runTurn(s, sse, trace, term.id, turn, 20 + Math.floor(random() * 181));
+    const sample = await runTurn(s, sse, trace, term.id, turn, opts.workMinMs + Math.floor(random() * (opts.workMaxMs - opts.workMinMs + 1)));
     samples.push(sample);
     if (sample.outcome !== 'ok') {
       console.warn(`turn ${turn}: expected 'completed' for turn ${turn}, got ${sample.got}`);

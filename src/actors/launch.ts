@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import type { AgentProfile } from '../profiles/schema.js';
 import type { Provider } from '../providers/types.js';
 import type { NewPaneSpec, PaneRef, TmuxClient } from '../tmux/client.js';
+import { TmuxError } from '../tmux/exec.js';
+import { conflict, notFound } from '../errors.js';
 
 /** Variables of cao's own environment that must not leak into agents. */
 const DROPPED = /^(TMUX|TMUX_PANE|CAO_TERMINAL_ID|CLAUDECODE|CLAUDE_.*|CODEX_.*)$/;
@@ -61,6 +63,8 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     return r.newSession ? await tmux.newSession(pane) : await tmux.newWindow(pane);
   } catch (e) {
     removeTerminalDir(r.terminalDir);
+    if (e instanceof TmuxError && /duplicate session/.test(e.stderr)) throw conflict(`Session '${r.session}' already exists`);
+    if (e instanceof TmuxError && e.isMissing) throw notFound(`Session '${r.session}' not found`);
     throw e;
   }
 }

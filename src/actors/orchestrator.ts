@@ -5,24 +5,23 @@
  */
 import { createActor, waitFor, type Actor, type ActorRefFrom } from 'xstate';
 import { homePaths, type CaoConfig } from '../config.js';
-import { conflict, errorMessage, invalid, notFound, unprocessable } from '../errors.js';
+import { conflict, errorMessage, invalid, notFound } from '../errors.js';
 import { newSessionName, newTerminalId, newWindowName, SESSION_NAME, SESSION_PREFIX, withSessionPrefix } from '../ids.js';
 import type { Logger } from '../log.js';
 import { orchestratorMachine } from '../machines/orchestrator.js';
 import { terminalMachine, terminalStatus, type TerminalSnapshot } from '../machines/terminal.js';
-import { ProfileError, type AgentProfile } from '../profiles/schema.js';
-import { loadProfile, ProfileNotFound } from '../profiles/store.js';
-import { getProvider, isProviderId } from '../providers/registry.js';
-import { DEFAULT_PROVIDER, PROVIDER_IDS, type ProviderId, type TerminalStatus } from '../providers/types.js';
+import type { AgentProfile } from '../profiles/schema.js';
+import { getProvider } from '../providers/registry.js';
+import type { ProviderId, TerminalStatus } from '../providers/types.js';
 import type { Db } from '../store/db.js';
 import { latestWriter, snapshotRepo, type SnapshotRepo } from '../store/snapshots.js';
 import { terminalRepo, type TerminalRecord, type TerminalRepo } from '../store/terminals.js';
 import type { TmuxClient } from '../tmux/client.js';
-import { resolveWorkingDirectory, WorkdirError } from '../workdir.js';
 import { EventBus } from './events.js';
 import { launchAgent, removeTerminalDir } from './launch.js';
 import { screenWatcher, type WatcherTiming } from './screen-watcher.js';
 import { readOutput, type OutputMode } from './output.js';
+import { requireCaoSessionName, requireProfile, requireProvider, requireWorkingDirectory } from './requests.js';
 import { sessionViews, terminalMeta, terminalView, type SessionView, type TerminalMeta, type TerminalView } from './views.js';
 
 export interface OrchestratorDeps {
@@ -59,6 +58,7 @@ export class Orchestrator {
   private readonly records = new Map<string, TerminalRecord>();
   private readonly lastStatus = new Map<string, TerminalStatus>();
   private readonly subscriptions = new Map<string, () => void>();
+  private readonly creatingSessions = new Set<string>();
   private readonly terminalsRepo: TerminalRepo;
   private readonly snapshots: SnapshotRepo;
   private readonly persist: ReturnType<typeof latestWriter>;
@@ -95,20 +95,25 @@ export class Orchestrator {
     if (!SESSION_NAME.test(session)) {
       throw invalid(`invalid session name '${req.sessionName}': use letters, digits, '_' and '-', at most 64 characters`);
     }
-    const profile = this.profile(req.agentProfile);
-    const provider = this.provider(req.provider ?? profile.provider);
-    if ((await this.d.tmux.hasSession(session)) || this.terminalsOf(session).length > 0) {
-      throw conflict(`Session '${session}' already exists`);
+    const profile = requireProfile(this.d.config.home, req.agentProfile);
+    const provider = requireProvider(req.provider, profile.provider);
+    // Reserve the name before the first await, so parallel requests for it cannot both pass the check.
+    if (this.creatingSessions.has(session) || this.terminalsOf(session).length > 0) throw conflict(`Session '${session}' already exists`);
+    this.creatingSessions.add(session);
+    try {
+      if (await this.d.tmux.hasSession(session)) throw conflict(`Session '${session}' already exists`);
+      return await this.createTerminal(session, true, profile, provider, req);
+    } finally {
+      this.creatingSessions.delete(session);
     }
-    return this.createTerminal(session, true, profile, provider, req);
   }
 
   async addTerminal(sessionName: string, req: CreateTerminalRequest): Promise<TerminalView> {
-    const session = this.requireCaoSessionName(sessionName);
+    const session = requireCaoSessionName(sessionName);
     if (!(await this.d.tmux.hasSession(session))) throw notFound(`Session '${session}' not found`);
-    const profile = this.profile(req.agentProfile);
+    const profile = requireProfile(this.d.config.home, req.agentProfile);
     // A profile that names its provider keeps it: cross-provider teams are built this way.
-    const provider = this.provider(profile.provider ?? req.provider);
+    const provider = requireProvider(profile.provider, req.provider);
     return this.createTerminal(session, false, profile, provider, req);
   }
 
@@ -118,7 +123,7 @@ export class Orchestrator {
   }
 
   async getSession(name: string): Promise<{ session: SessionView; terminals: TerminalMeta[] }> {
-    const session = this.requireCaoSessionName(name);
+    const session = requireCaoSessionName(name);
     const live = (await this.d.tmux.listSessions()).find((s) => s.name === session);
     const terminals = this.terminalsOf(session);
     if (!live && terminals.length === 0) throw notFound(`Session '${session}' not found`);
@@ -131,7 +136,7 @@ export class Orchestrator {
   }
 
   async deleteSession(name: string): Promise<{ success: true; deleted: string[]; errors: string[] }> {
-    const session = this.requireCaoSessionName(name);
+    const session = requireCaoSessionName(name);
     const live = await this.d.tmux.hasSession(session);
     const terminals = this.terminalsOf(session);
     if (!live && terminals.length === 0) throw notFound(`Session '${session}' not found`);
@@ -229,13 +234,7 @@ export class Orchestrator {
     providerId: ProviderId,
     req: CreateTerminalRequest,
   ): Promise<TerminalView> {
-    let cwd: string;
-    try {
-      cwd = resolveWorkingDirectory(req.workingDirectory ?? process.cwd());
-    } catch (e) {
-      if (e instanceof WorkdirError) throw invalid(e.message);
-      throw e;
-    }
+    const cwd = requireWorkingDirectory(req.workingDirectory);
     let id = newTerminalId();
     while (this.records.has(id)) id = newTerminalId();
     const provider = getProvider(providerId);
@@ -260,8 +259,8 @@ export class Orchestrator {
       type: 'terminal.spawn',
       input: { id, session, paneId: pane.paneId, provider: providerId, startTimeoutMs: this.d.startTimeoutMs ?? 120_000 },
     });
-    this.follow(id);
     this.events.emit({ type: 'terminal.created', terminal_id: id, session_name: session, agent_profile: profile.name, provider: providerId });
+    this.follow(id);
     this.d.log.info(`terminal ${id} (${profile.name}, ${providerId}) started in ${session} pane ${pane.paneId}`);
     if (req.wait !== false) await this.waitForStatus(id, (s) => s !== 'starting', (this.d.startTimeoutMs ?? 120_000) + 5000);
     return this.getTerminal(id);
@@ -298,7 +297,7 @@ export class Orchestrator {
     }
     for (const r of this.records.values()) {
       if (!this.child(r.id)) {
-        this.root.send({ type: 'terminal.spawn', input: { id: r.id, session: r.session, paneId: r.paneId, provider: r.provider } });
+        this.root.send({ type: 'terminal.spawn', input: { id: r.id, session: r.session, paneId: r.paneId, provider: r.provider, reattached: true } });
       }
       this.follow(r.id);
     }
@@ -372,27 +371,4 @@ export class Orchestrator {
   private terminalsOf(session: string): TerminalRecord[] {
     return [...this.records.values()].filter((r) => r.session === session);
   }
-
-  private requireCaoSessionName(name: string): string {
-    if (!SESSION_NAME.test(name) || !name.startsWith(SESSION_PREFIX)) throw notFound(`Session '${name}' not found`);
-    return name;
-  }
-
-  private profile(name: string): AgentProfile {
-    try {
-      return loadProfile(this.d.config.home, name);
-    } catch (e) {
-      if (e instanceof ProfileNotFound) throw notFound(e.message);
-      if (e instanceof ProfileError) throw unprocessable(e.message);
-      throw e;
-    }
-  }
-
-  private provider(id: string | undefined): ProviderId {
-    const p = id ?? DEFAULT_PROVIDER;
-    if (!isProviderId(p)) throw invalid(`Invalid provider '${p}'. Available providers: ${PROVIDER_IDS.join(', ')}`);
-    if (!getProvider(p).supported) throw unprocessable(`Provider '${p}' is not supported yet by this version of cao`);
-    return p;
-  }
 }
-

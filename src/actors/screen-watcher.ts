@@ -124,6 +124,7 @@ export const screenWatcher = (deps: WatcherDeps) =>
       if (!info.dead) return;
       // tmux sees the pty close before it reaps the process: give it a moment to learn the status.
       if (info.deadStatus === null && info.deadSignal === null && attempt < 6) {
+        if (attempt === 1) await deps.tmux.reapChildren();
         setTimeout(() => void check(attempt + 1), 50 * 2 ** attempt); // up to ~3 s in all
         return;
       }

@@ -22,6 +22,8 @@ export interface TerminalInput {
   provider: ProviderId;
   /** How long the CLI may take to show its first ready screen. */
   startTimeoutMs?: number;
+  /** An agent that was already running (rebuilt from its record): follow its screen at once. */
+  reattached?: boolean;
 }
 
 export interface TerminalContext extends Required<TerminalInput> {
@@ -100,6 +102,7 @@ export const terminalMachine = setup({
   id: 'terminal',
   context: ({ input }) => ({
     startTimeoutMs: 120_000,
+    reattached: false,
     ...input,
     turn: 0,
     workedTurn: 0,
@@ -129,7 +132,7 @@ export const terminalMachine = setup({
             INPUT: {},
             SCREEN: [
               { guard: 'isDialog', actions: ['recordScreen', 'answerDialog', 'countDialog'] },
-              { guard: ({ event }) => event.status === 'processing', actions: 'recordScreen' },
+              { guard: ({ context, event }) => event.status === 'processing' && !context.reattached, actions: 'recordScreen' },
               { target: 'routing', actions: 'recordScreen' },
             ],
           },

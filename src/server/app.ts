@@ -30,7 +30,7 @@ export function createApp(d: AppDeps): Koa {
   app.use(security({ token: d.token }));
   for (const r of [health, sessionRoutes(d.api), terminalRoutes(d.api), agentRoutes(d.info.home), eventRoutes(d.api)]) {
     app.use(r.routes());
-    app.use(r.allowedMethods({ throw: true }));
+    app.use(r.allowedMethods());
   }
   return app;
 }

@@ -14,7 +14,12 @@ export function zodMessage(e: ZodError): string {
 export const errorHandler = (log: Logger): Middleware => async (ctx, next) => {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) throw new CaoError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+    if (ctx.body === undefined && ctx.status === 404) throw new CaoError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+    if (ctx.body === undefined && (ctx.status === 405 || ctx.status === 501)) {
+      // The router set the Allow header; keep it and explain.
+      const message = `${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow')})`;
+      ctx.body = { error: { code: 'invalid', message }, detail: message };
+    }
   } catch (e) {
     const err =
       e instanceof CaoError ? e

@@ -179,6 +179,15 @@ export class TmuxClient {
     return { session: spec.session, windowId, windowName: spec.windowName, paneId };
   }
 
+  /**
+   * Make the tmux server reap exited children. Some tmux builds (with libutempter) can miss the
+   * SIGCHLD of a pane's process, leaving it a zombie and the pane's exit status unknown; any
+   * child of the server that exits makes it reap them all.
+   */
+  async reapChildren(): Promise<void> {
+    await this.command(['run-shell', 'true']).catch(() => undefined);
+  }
+
   async killSession(name: string): Promise<void> {
     await this.ignoreMissing(this.exec(['kill-session', '-t', `=${name}`]));
   }

@@ -36,6 +36,20 @@ describe('GET /health', () => {
   });
 });
 
+describe('methods', () => {
+  it('answers a wrong method with 405 in the error shape', async () => {
+    const r = await s.fetch('PUT', '/health');
+    expect(r.status).toBe(405);
+    expect(r.body).toMatchObject({ error: { message: expect.any(String) } });
+  });
+
+  it('names the allowed methods of a 405 in an Allow header', async () => {
+    const r = await s.fetch('PUT', '/health');
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toMatch(/GET/);
+  });
+});
+
 describe('GET /agents/providers', () => {
   it('lists all 8 providers with name, binary, installed and supported', async () => {
     const r = await s.get<{ name: string; binary: string; installed: unknown; supported: unknown }[]>('/agents/providers');

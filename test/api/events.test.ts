@@ -107,10 +107,7 @@ describe('GET /events (SSE)', () => {
     expect(e.statuses(c.id)[0]!.previous).toBeNull();
   });
 
-  // BUG (src/actors/orchestrator.ts createTerminal): follow(id) publishes the first terminal.status
-  // ('starting', previous null) before terminal.created is emitted, so clients see a status for a
-  // terminal they were never told about.
-  it.fails('sends terminal.created before the first terminal.status of that terminal', async () => {
+  it('sends terminal.created before the first terminal.status of that terminal', async () => {
     const e = await sse();
     const c = await s.createSession();
     await e.waitFor(statusIs(c.id, 'idle'), { what: 'idle' });

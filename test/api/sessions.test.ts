@@ -1,5 +1,5 @@
 /** /sessions against a real cao-server process, real tmux (own socket) and the mock agent. */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,12 @@ describe('POST /sessions', () => {
     expect(await tmuxSessions()).toEqual(before);
     const { body } = await s.get('/sessions/cao-demo/terminals');
     expect(body).toHaveLength(1);
+  });
+
+  it('takes the JSON body over the query string, and wait=false from the query', async () => {
+    const r = await s.post<TerminalJson>(`/sessions?${query({ agent_profile: 'no-such-agent', wait: 'false' })}`, { agent_profile: 'reviewer', provider: 'mock', working_directory: s.workdir });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ agent_profile: 'reviewer', status: 'starting' });
   });
 
   describe('refuses bad requests without creating anything', () => {
@@ -114,6 +120,14 @@ describe('POST /sessions', () => {
       const r = await s.post('/sessions', { ...base(), working_directory: dir });
       expect(r.status).toBe(400);
       expect(r.body.error.message).toMatch(/not allowed/);
+    });
+
+    it('a symlink to a system directory → 400', async () => {
+      const link = join(s.workdir, 'etc-link');
+      symlinkSync('/etc', link);
+      const r = await s.post('/sessions', { ...base(), working_directory: link });
+      expect(r.status).toBe(400);
+      expect(r.body.error.message).toMatch(/\/etc/);
     });
 
     it('a file as working directory → 400', async () => {
@@ -187,6 +201,15 @@ describe('a session and its terminals', () => {
     expect((await s.get<{ name: string }[]>('/sessions')).body.map((x) => x.name)).not.toContain(name);
   });
 
+  it('ignores tmux sessions that cao did not make', async () => {
+    await s.tmux.exec(['new-session', '-d', '-s', 'not-cao', 'sleep', '600']);
+    expect((await s.get<{ name: string }[]>('/sessions')).body.map((x) => x.name)).not.toContain('not-cao');
+    expect((await s.get('/sessions/not-cao')).status).toBe(404);
+    expect((await s.del('/sessions/not-cao')).status).toBe(404);
+    expect((await s.post('/sessions/not-cao/terminals', { agent_profile: 'developer', provider: 'mock', working_directory: dir })).status).toBe(404);
+    expect(await s.tmux.hasSession('not-cao')).toBe(true);
+  });
+
   it('an unknown session is 404 on GET, GET terminals and DELETE', async () => {
     for (const path of ['/sessions/cao-nothere', '/sessions/cao-nothere/terminals', '/sessions/nothere']) {
       const r = await s.get(path);
@@ -217,6 +240,13 @@ describe('concurrency', () => {
     const panes = (await s.tmux.listPanes()).filter((p) => p.session === lead.session_name);
     expect(panes).toHaveLength(6);
     expect(panes.every((p) => !p.dead)).toBe(true);
+  });
+
+  it('creating one session name 5 times in parallel: one 201, the others 409', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => s.post('/sessions', { agent_profile: 'developer', provider: 'mock', working_directory: s.workdir, session_name: 'race' })),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
   });
 
   it('creates 3 sessions in parallel', async () => {

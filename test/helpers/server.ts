@@ -119,11 +119,9 @@ export class CaoServer {
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (!this.alive) return;
     this.proc.kill(signal);
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(5000).then(() => true)]);
-    if (timedOut) {
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
+    const escalate = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(escalate);
   }
 
   /** Start a new server process with the same CAO_HOME, socket and port (stops the old one first). */

@@ -4,7 +4,7 @@ import { terminalMachine, terminalStatus, type TerminalEvent, type WatcherComman
 import type { ScreenStatus } from '../../../src/providers/types.js';
 
 /** A fake screen watcher: the test plays the screen, and sees what the machine asks of it. */
-function harness(input: Partial<{ startTimeoutMs: number }> = {}) {
+function harness(input: Partial<{ startTimeoutMs: number; reattached: boolean }> = {}) {
   let sendBack: ((e: TerminalEvent) => void) | undefined;
   const commands: WatcherCommand[] = [];
   const machine = terminalMachine.provide({
@@ -32,6 +32,14 @@ describe('terminal machine', () => {
     expect(t.status()).toBe('starting');
     t.screen('idle');
     expect(t.status()).toBe('idle');
+  });
+
+  it('a reattached agent that is mid-turn shows as processing, not starting', () => {
+    const t = harness({ reattached: true });
+    t.screen('processing');
+    expect(t.status()).toBe('processing');
+    t.screen('completed');
+    expect(t.status()).toBe('completed');
   });
 
   it('answers a known startup dialog by pressing its keys, a bounded number of times', () => {

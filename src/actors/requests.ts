@@ -1,0 +1,41 @@
+/** Turning what a request names (profile, provider, session, directory) into checked values or clear errors. */
+import { invalid, notFound, unprocessable } from '../errors.js';
+import { SESSION_NAME, SESSION_PREFIX } from '../ids.js';
+import { ProfileError, type AgentProfile } from '../profiles/schema.js';
+import { loadProfile, ProfileNotFound } from '../profiles/store.js';
+import { getProvider, isProviderId } from '../providers/registry.js';
+import { DEFAULT_PROVIDER, PROVIDER_IDS, type ProviderId } from '../providers/types.js';
+import { resolveWorkingDirectory, WorkdirError } from '../workdir.js';
+
+export function requireProfile(home: string, name: string): AgentProfile {
+  try {
+    return loadProfile(home, name);
+  } catch (e) {
+    if (e instanceof ProfileNotFound) throw notFound(e.message);
+    if (e instanceof ProfileError) throw unprocessable(e.message);
+    throw e;
+  }
+}
+
+/** The first provider named, else the default; it must exist and be supported. */
+export function requireProvider(...candidates: (string | undefined)[]): ProviderId {
+  const p = candidates.find((c) => c !== undefined) ?? DEFAULT_PROVIDER;
+  if (!isProviderId(p)) throw invalid(`Invalid provider '${p}'. Available providers: ${PROVIDER_IDS.join(', ')}`);
+  if (!getProvider(p).supported) throw unprocessable(`Provider '${p}' is not supported yet by this version of cao`);
+  return p;
+}
+
+/** Names of cao sessions (`cao-…`); anything else is not one of ours. */
+export function requireCaoSessionName(name: string): string {
+  if (!SESSION_NAME.test(name) || !name.startsWith(SESSION_PREFIX)) throw notFound(`Session '${name}' not found`);
+  return name;
+}
+
+export function requireWorkingDirectory(dir: string | undefined): string {
+  try {
+    return resolveWorkingDirectory(dir ?? process.cwd());
+  } catch (e) {
+    if (e instanceof WorkdirError) throw invalid(e.message);
+    throw e;
+  }
+}
