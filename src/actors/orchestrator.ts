@@ -183,6 +183,11 @@ export class Orchestrator {
 
   async getOutput(id: string, mode: OutputMode, lines?: number): Promise<{ output: string; mode: OutputMode }> {
     const r = this.record(id);
+    const status = this.status(id);
+    // The answer on screen mid-turn is the previous turn's: do not pass it off as the current one.
+    if (mode === 'last' && (status === 'processing' || status === 'starting')) {
+      throw conflict(`Terminal '${id}' is ${status}: its answer to turn ${this.child(id)?.getSnapshot().context.turn ?? 0} is not there yet`);
+    }
     return { output: await readOutput(this.d.tmux, r, mode, lines), mode };
   }
 

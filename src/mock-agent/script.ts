@@ -75,7 +75,7 @@ export function loadScript(path: string): Script {
   }
   const r = Script.safeParse(data ?? {});
   if (!r.success) {
-    throw new Error(`mock script ${path} is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`mock script ${path} is invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
   }
   compileRules(r.data); // reject bad regexes at load time, not at the first input
   return r.data;

@@ -86,6 +86,9 @@ class ServeCommand extends Command {
     const config = loadConfig(env);
     if (this.port === '0') config.apiPort = 0;
     const log = createLogger();
+    // One bad request or a failing agent must not take every other agent's supervision down.
+    process.on('uncaughtException', (e) => log.error(`uncaught: ${e.stack ?? e.message}`));
+    process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
     let running: RunningServer;
     try {
       running = await startServer(config, log);

@@ -20,7 +20,12 @@ export function attachWebSockets(server: Server, api: CaoApi, token?: string): W
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refused = refusal(req, { token }, true);
     if (refused) return reject(socket, refused.status, refused.message);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return reject(socket, 400, 'malformed request target');
+    }
     if (url.pathname !== '/ws/events') return reject(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     const q = EventsQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!q.success) return reject(socket, 400, 'invalid filter');

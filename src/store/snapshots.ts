@@ -29,11 +29,15 @@ export type SnapshotRepo = ReturnType<typeof snapshotRepo>;
 export function latestWriter(write: () => Promise<unknown>, onError: (e: unknown) => void) {
   let running: Promise<void> | null = null;
   let dirty = false;
+  // A write that throws synchronously becomes a rejection, so the await below always yields: else
+  // loop() could finish (running = null) before schedule() stores its promise, and then no write
+  // would ever start again and flush() would spin forever.
+  const attempt = async () => write();
   const loop = async () => {
     while (dirty) {
       dirty = false;
       try {
-        await write();
+        await attempt();
       } catch (e) {
         onError(e);
       }

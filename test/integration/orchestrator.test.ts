@@ -47,6 +47,8 @@ describe('orchestrator with real tmux and the mock agent', () => {
     const completed = nextEvent(subscribe, statusOf(id, 'completed'));
     await o.sendInput(id, 'build the login page delay=400');
     await processing;
+    // Mid-turn, the previous answer must not be passed off as this turn's.
+    await expect(o.getOutput(id, 'last')).rejects.toThrow(/is processing: its answer to turn 1 is not there yet/);
     const done = await completed;
     expect(done).toMatchObject({ turn: 1, previous: 'processing' });
     const { output } = await o.getOutput(id, 'last');

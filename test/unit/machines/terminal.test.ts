@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback } from 'xstate';
-import { terminalMachine, terminalStatus, type TerminalEvent, type WatcherCommand } from '../../../src/machines/terminal.js';
+import { terminalMachine, terminalStatus, type TerminalEvent, type WatcherCommand, type WatcherInput } from '../../../src/machines/terminal.js';
 import type { ScreenStatus } from '../../../src/providers/types.js';
 
 /** A fake screen watcher: the test plays the screen, and sees what the machine asks of it. */
@@ -9,7 +9,7 @@ function harness(input: Partial<{ startTimeoutMs: number; reattached: boolean }>
   const commands: WatcherCommand[] = [];
   const machine = terminalMachine.provide({
     actors: {
-      watchScreen: fromCallback<WatcherCommand>(({ sendBack: sb, receive }) => {
+      watchScreen: fromCallback<WatcherCommand, WatcherInput>(({ sendBack: sb, receive }) => {
         sendBack = sb as (e: TerminalEvent) => void;
         receive((c) => commands.push(c));
       }),
@@ -163,7 +163,7 @@ describe('terminal machine', () => {
     const persisted = t.actor.getPersistedSnapshot();
     t.actor.stop();
     const again = createActor(
-      terminalMachine.provide({ actors: { watchScreen: fromCallback(() => undefined) } }),
+      terminalMachine.provide({ actors: { watchScreen: fromCallback<WatcherCommand, WatcherInput>(() => undefined) } }),
       { snapshot: JSON.parse(JSON.stringify(persisted)), input: undefined as never },
     ).start();
     expect(terminalStatus(again.getSnapshot())).toBe('processing');

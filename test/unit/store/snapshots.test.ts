@@ -1,7 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { latestWriter } from '../../../src/store/snapshots.js';
 
-function deferred<T = void>() {
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+function deferred<T = void>(): Deferred<T> {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
@@ -15,9 +21,9 @@ const settle = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /** A write function whose calls stay open until the test finishes them. */
 function controlledWrite() {
-  const calls: ReturnType<typeof deferred>[] = [];
+  const calls: Deferred<void>[] = [];
   const write = vi.fn(() => {
-    const d = deferred();
+    const d = deferred<void>();
     calls.push(d);
     return d.promise;
   });
@@ -102,22 +108,34 @@ describe('latestWriter', () => {
     expect(flushed).toBe(true);
   });
 
-  it('flush() also waits for writes scheduled while it was waiting', async () => {
+  it('flush() also waits for a change scheduled after it was called, while a write still runs', async () => {
     const { write, calls } = controlledWrite();
     const w = latestWriter(write, vi.fn());
     w.schedule();
     let flushed = false;
     const f = w.flush().then(() => (flushed = true));
+    await settle();
+    w.schedule(); // e.g. a last status change during shutdown
     calls[0]!.resolve();
     await settle();
-    // The first write is done and a new one was scheduled afterwards (a new write loop).
-    w.schedule();
     expect(write).toHaveBeenCalledTimes(2);
-    await settle();
     expect(flushed).toBe(false);
     calls[1]!.resolve();
     await f;
     expect(flushed).toBe(true);
+    expect(write).toHaveBeenCalledTimes(2);
+  });
+
+  it('starts a new write for a change scheduled after everything was written', async () => {
+    const { write, calls } = controlledWrite();
+    const w = latestWriter(write, vi.fn());
+    w.schedule();
+    calls[0]!.resolve();
+    await w.flush();
+    w.schedule();
+    expect(write).toHaveBeenCalledTimes(2);
+    calls[1]!.resolve();
+    await w.flush();
   });
 
   it('flush() resolves at once when nothing is pending', async () => {
@@ -158,7 +176,7 @@ describe('latestWriter', () => {
     expect(write).toHaveBeenCalledTimes(2);
   });
 
-  it('treats a write that throws synchronously like a failed one', async () => {
+  it('treats a write that throws synchronously like a failed one (later writes and flush still work)', async () => {
     let n = 0;
     const onError = vi.fn();
     const w = latestWriter(() => {
@@ -166,10 +184,12 @@ describe('latestWriter', () => {
       return Promise.resolve();
     }, onError);
     w.schedule();
+    await settle();
+    expect(onError).toHaveBeenCalledTimes(1);
+    // Checked before flush(): a writer stuck after the throw would make flush() spin forever.
+    w.schedule();
+    expect(n).toBe(2);
     await w.flush();
     expect(onError).toHaveBeenCalledTimes(1);
-    w.schedule();
-    await w.flush();
-    expect(n).toBe(2);
   });
 });
