@@ -21,9 +21,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { api, checkBuild, ROOT, sleep, startServer, type BenchServer } from './lib/server.js';
+import { api, checkBuild, launchServer, ROOT, sleep, type BenchServer } from './lib/server.js';
 import { SseClient, type SseEvent } from './lib/sse.js';
-import { childPids, measureCpu, seededRandom, summarize, type Summary } from './lib/stats.js';
+import { childPids, measureCpu, seededRandom, summarize } from './lib/stats.js';
 import { TraceReader } from './lib/trace.js';
 
 const GOALS = { p50Ms: 50, p99Ms: 250, serverIdleCpuPct: 3 };
@@ -180,11 +180,16 @@ function writeJson(a: A, b: B): string {
 async function main(): Promise<number> {
   checkBuild();
   console.log(`cao status benchmark: ${opts.turns} turns, ${opts.terminals} terminals idle for ${opts.idleSeconds} s`);
-  const server = await startServer();
-  const stop = (signal: string) => void server.cleanup().finally(() => { console.error(`\n${signal}: cleaned up`); process.exit(130); });
+  const server = await launchServer();
+  let interrupted = false;
+  const stop = (signal: string) => {
+    interrupted = true;
+    void server.cleanup().finally(() => { console.error(`\n${signal}: cleaned up`); process.exit(130); });
+  };
   process.once('SIGINT', stop).once('SIGTERM', stop);
   let sse: SseClient | undefined;
   try {
+    await server.ready();
     const conn = await SseClient.connect(server.url);
     sse = conn.client;
     const statuses = trackStatuses(sse, conn.snapshot);
@@ -196,7 +201,7 @@ async function main(): Promise<number> {
     console.log(`\nwrote ${writeJson(a, b)}`);
     return 0;
   } catch (e) {
-    console.error(`benchmark failed: ${(e as Error).message}`);
+    if (!interrupted) console.error(`benchmark failed: ${(e as Error).message}`);
     return 1;
   } finally {
     sse?.close();

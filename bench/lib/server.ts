@@ -3,7 +3,7 @@
  * idempotent cleanup that kills the server by pid, kills its tmux server and removes temp dirs.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface BenchServer {
   tmux(args: string[]): string;
   /** Throws if the server process has exited. */
   assertAlive(): void;
+  /** Resolves once /health answers; throws if the server exits or stays silent for `ms`. */
+  ready(ms?: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -42,12 +44,14 @@ export function checkBuild(): void {
   if (newer) console.warn('warning: src/ has files newer than dist/: the numbers are for the last build');
 }
 
-export async function startServer(): Promise<BenchServer> {
+/** Spawns the server and returns at once: register `cleanup` for signals, then await `ready()`. */
+export async function launchServer(): Promise<BenchServer> {
+  const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'cao-bench-home-'));
   const scratch = mkdtempSync(join(tmpdir(), 'cao-bench-work-'));
   const socket = `cao-bench-${process.pid}`;
   const traceFile = join(scratch, 'trace.jsonl');
-  const port = await freePort();
+  const socketPath = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, socket);
   const env: NodeJS.ProcessEnv = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_MOCK_TRACE: traceFile };
   for (const k of ['CAO_API_HOST', 'CAO_API_PORT', 'CAO_API_TOKEN', 'TMUX', 'TMUX_PANE']) delete env[k];
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'cao-server.js'), '--port', String(port)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -57,6 +61,13 @@ export async function startServer(): Promise<BenchServer> {
     process.stderr.write(`[cao-server] ${b.toString()}`);
   });
   const tmux = (args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const tryTmux = (args: string[]) => {
+    try {
+      return tmux(args);
+    } catch {
+      return ''; // no tmux server (left): fine
+    }
+  };
   let cleaned: Promise<void> | undefined;
   const server: BenchServer = {
     url: `http://127.0.0.1:${port}`,
@@ -68,24 +79,18 @@ export async function startServer(): Promise<BenchServer> {
     assertAlive: () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cao-server exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
     },
+    ready: (ms = 15_000) => waitForHealth(server, ms),
     cleanup: () =>
       (cleaned ??= (async () => {
         await stopProcess(child);
-        try {
-          tmux(['kill-server']);
-        } catch {
-          /* no tmux server left: fine */
-        }
+        const agents = tryTmux(['list-panes', '-a', '-F', '#{pane_pid}']).split('\n').filter(Boolean).map(Number);
+        tryTmux(['kill-server']);
+        rmSync(socketPath, { force: true }); // tmux leaves its socket file behind
+        await reap(agents, 2000); // agents die of SIGHUP shortly after their tmux server
         rmSync(home, { recursive: true, force: true });
         rmSync(scratch, { recursive: true, force: true });
       })()),
   };
-  try {
-    await waitForHealth(server, 15_000);
-  } catch (e) {
-    await server.cleanup();
-    throw e;
-  }
   return server;
 }
 
@@ -108,6 +113,20 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Waits for processes to end (zombies count as ended), then SIGKILLs whatever is left. */
+async function reap(pids: number[], ms: number): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const deadline = performance.now() + ms;
+  while (pids.some(alive) && performance.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -16,7 +16,12 @@ export interface WatcherTiming {
   debounceMs: number;
   /** Read at least this often while output keeps coming. */
   maxWaitMs: number;
-  /** A pane that has streamed this long is read at most every `streamingIntervalMs`. */
+  /**
+   * A pane whose output keeps coming with gaps shorter than `streamGapMs` for `streamingAfterMs`
+   * is read at most every `streamingIntervalMs`. A 10 Hz spinner is not streaming: throttling it
+   * would delay every completed turn by up to the interval.
+   */
+  streamGapMs: number;
   streamingAfterMs: number;
   streamingIntervalMs: number;
   /** Safety re-read of an otherwise silent pane. */
@@ -26,6 +31,7 @@ export interface WatcherTiming {
 export const DEFAULT_TIMING: WatcherTiming = {
   debounceMs: 15,
   maxWaitMs: 250,
+  streamGapMs: 50,
   streamingAfterMs: 1000,
   streamingIntervalMs: 100,
   safetyMs: 5000,
@@ -95,7 +101,7 @@ export const screenWatcher = (deps: WatcherDeps) =>
 
     const onOutput = () => {
       const now = performance.now();
-      if (now - lastOutput > 300) streamStart = now; // a new burst after a pause
+      if (now - lastOutput > t.streamGapMs) streamStart = now; // a new burst after a pause
       lastOutput = now;
       if (!timer) burstStart = now;
       clearTimeout(timer);
@@ -139,6 +145,7 @@ export const screenWatcher = (deps: WatcherDeps) =>
       if (cmd.type === 'TURN') {
         baseline = screen;
         reported = null;
+        lastOutput = 0; // the new turn's output is a new burst
       } else if (cmd.type === 'PRESS' && cmd.keys.length > 0) {
         deps.tmux.sendKeys(input.paneId, cmd.keys).catch((e: Error) => deps.log?.(`pressing keys in ${input.paneId}: ${e.message}`));
       }
