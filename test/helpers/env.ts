@@ -1,6 +1,5 @@
 /** Isolation for tests: every test file gets its own CAO_HOME, tmux socket and port. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TmuxClient } from '../../src/tmux/client.js';
@@ -31,17 +30,7 @@ export function testEnv(): TestEnv {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/net.js';
 
 /** Resolve when `pred` holds for an event, or reject after `ms`. */
 export function nextEvent<T>(subscribe: (fn: (e: T) => void) => () => void, pred: (e: T) => boolean, ms = 10_000): Promise<T> {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket, { type ClientOptions } from 'ws';
 import { TmuxClient } from '../../src/tmux/client.js';
 import { freePort } from './env.js';
+import type { TerminalView } from '../../src/actors/views.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER_BIN = join(REPO_ROOT, 'bin', 'cao-server.js');
@@ -191,20 +192,8 @@ export class CaoServer {
 
 export const startServer = (o?: ServerOptions) => CaoServer.start(o);
 
-export interface TerminalJson {
-  id: string;
-  name: string;
-  provider: string;
-  session_name: string;
-  agent_profile: string;
-  status: string;
-  last_active: string;
-  created_at: string;
-  working_directory: string;
-  turn: number;
-  exit_code: number | null;
-  reason: string | null;
-}
+/** The API's terminal object, as the server defines it. */
+export type TerminalJson = TerminalView;
 
 // ── raw HTTP (any Host / Origin header) ────────────────────────────────────
 

@@ -1,9 +1,9 @@
 /** A private cao-server for the demo: its own CAO_HOME, tmux socket and port, removed afterwards. */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from '../../net.js';
 import { PACKAGE_ROOT } from '../../package.js';
 import { spawnDetached, tmuxExec } from '../../tmux/exec.js';
 import { ApiClient } from '../api-client.js';
@@ -15,16 +15,6 @@ export interface LocalServer {
   project: string;
   stop(): Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalServer> {
   const home = mkdtempSync(join(tmpdir(), 'cao-demo-'));
