@@ -2,6 +2,8 @@
  * The async tmux client: sessions, windows, panes addressed by id (`%N`), paste, capture, and
  * per-pane output notifications from control mode. Nothing here knows about agents.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlClient } from './control.js';
 import { tmuxExec, TmuxError } from './exec.js';
 import { keyedSerial } from './serial.js';
@@ -196,9 +198,11 @@ export class TmuxClient {
     await this.ignoreMissing(this.exec(['kill-window', '-t', windowId]));
   }
 
+  /** Stop this tmux server (tests, the demo). tmux 3.3 leaves its socket file behind: remove it. */
   async killServer(): Promise<void> {
     await this.closeControls();
     await this.ignoreMissing(this.exec(['kill-server']));
+    if (this.socket) rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 
   /** The rendered screen of a pane (wrapped lines joined), optionally with history above it. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../net.js';
 import { PACKAGE_ROOT } from '../../package.js';
-import { spawnDetached, tmuxExec } from '../../tmux/exec.js';
+import { TmuxClient } from '../../tmux/client.js';
+import { spawnDetached } from '../../tmux/exec.js';
 import { ApiClient } from '../api-client.js';
 
 export interface LocalServer {
@@ -36,7 +37,7 @@ export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalSer
       await exited;
       clearTimeout(timer);
     }
-    await tmuxExec(socket, ['kill-server']).catch(() => undefined);
+    await new TmuxClient(socket).killServer().catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   };
   const api = new ApiClient(`http://127.0.0.1:${port}`);
