@@ -53,6 +53,7 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     writeFileSync(f.path, f.content, { mode: 0o600 });
   }
   const pane: NewPaneSpec = {
+    tag: r.terminalId,
     session: r.session,
     windowName: r.windowName,
     cwd: r.workingDirectory,

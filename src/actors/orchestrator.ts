@@ -6,18 +6,24 @@
 import { createActor, waitFor, type Actor, type ActorRefFrom } from 'xstate';
 import { homePaths, type CaoConfig } from '../config.js';
 import { conflict, errorMessage, invalid, notFound } from '../errors.js';
-import { newSessionName, newTerminalId, newWindowName, SESSION_NAME, SESSION_PREFIX, withSessionPrefix } from '../ids.js';
+import { newSessionName, newTerminalId, newWindowName, SESSION_NAME, SESSION_PREFIX, TERMINAL_ID, withSessionPrefix } from '../ids.js';
 import type { Logger } from '../log.js';
+import { assignMachine } from '../machines/assign.js';
+import { handoffMachine, type WorkerPlan } from '../machines/handoff.js';
 import { orchestratorMachine } from '../machines/orchestrator.js';
 import { terminalMachine, terminalStatus, type TerminalSnapshot } from '../machines/terminal.js';
 import type { AgentProfile } from '../profiles/schema.js';
 import { getProvider } from '../providers/registry.js';
 import type { ProviderId, TerminalStatus } from '../providers/types.js';
 import type { Db } from '../store/db.js';
+import { handoffRepo } from '../store/handoffs.js';
+import { inboxRepo, type MessageRecord, type MessageStatus } from '../store/inbox.js';
 import { latestWriter, snapshotRepo, type SnapshotRepo } from '../store/snapshots.js';
 import { terminalRepo, type TerminalRecord, type TerminalRepo } from '../store/terminals.js';
-import type { TmuxClient } from '../tmux/client.js';
+import type { PaneInfo, TmuxClient } from '../tmux/client.js';
+import { Delegations, type DelegationRequest, type HandoffView } from './delegations.js';
 import { EventBus } from './events.js';
+import { Inbox } from './inbox.js';
 import { launchAgent, removeTerminalDir } from './launch.js';
 import { screenWatcher, type WatcherTiming } from './screen-watcher.js';
 import { readOutput, type OutputMode } from './output.js';
@@ -33,6 +39,8 @@ export interface OrchestratorDeps {
   timing?: Partial<WatcherTiming>;
   /** Start timeout per terminal (ms). */
   startTimeoutMs?: number;
+  /** Keep handoff workers after they answered (for debugging). Default false. */
+  keepWorkers?: boolean;
 }
 
 export interface CreateTerminalRequest {
@@ -65,10 +73,20 @@ export class Orchestrator {
   private root!: Root;
   private apiAddress: { host: string; port: number };
   private stopping = false;
+  private readonly inbox: Inbox;
+  private readonly delegations: Delegations;
 
   private constructor(private readonly d: OrchestratorDeps) {
     this.terminalsRepo = terminalRepo(d.db.collection('terminals'));
     this.snapshots = snapshotRepo(d.db.collection('snapshots'));
+    this.inbox = new Inbox(inboxRepo(d.db.collection('inbox')), {
+      status: (id) => (this.records.has(id) ? this.status(id) : undefined),
+      deliver: (id, text) => this.sendInput(id, text),
+      screen: (id) => this.getOutput(id, 'full').then((o) => o.output),
+      profileOf: (id) => this.records.get(id)?.agentProfile,
+    }, this.events, d.log);
+    this.delegations = new Delegations(this.delegationHost(), handoffRepo(d.db.collection('handoffs')));
+    this.events.subscribe((e) => this.delegations.onEvent(e));
     this.apiAddress = { host: d.config.apiHost, port: d.config.apiPort };
     this.persist = latestWriter(
       () => this.snapshots.save(ROOT_KEY, this.root.getPersistedSnapshot()),
@@ -158,8 +176,8 @@ export class Orchestrator {
     return [...this.records.keys()].map((id) => this.getTerminal(id));
   }
 
-  /** Type a message into the agent as one paste and submit it. */
-  async sendInput(id: string, message: string): Promise<void> {
+  /** Type a message into the agent as one paste and submit it. Resolves with the turn it started. */
+  async sendInput(id: string, message: string): Promise<number> {
     const r = this.record(id);
     const child = this.liveChild(id, 'send input to');
     const provider = getProvider(r.provider);
@@ -171,6 +189,7 @@ export class Orchestrator {
       throw e;
     }
     await this.touch(r);
+    return child.getSnapshot().context.turn;
   }
 
   /** Press keys by name (Enter, C-c, Escape, y…) without submitting text. */
@@ -219,10 +238,47 @@ export class Orchestrator {
     return terminalStatus(snap);
   }
 
+  // ── inbox ─────────────────────────────────────────────────────────────────
+
+  /** Queue a message for a terminal; it is persisted when this resolves. */
+  async postMessage(receiverId: string, m: { senderId: string; message: string; requestId?: string }): Promise<MessageRecord> {
+    this.record(receiverId);
+    if (this.status(receiverId) === 'exited') throw conflict(`Terminal '${receiverId}' has exited: it cannot receive messages`);
+    return this.inbox.post({ receiverId, ...m });
+  }
+
+  listMessages(receiverId: string, o: { status?: MessageStatus; limit?: number }): MessageRecord[] {
+    this.record(receiverId);
+    return this.inbox.list(receiverId, o);
+  }
+
+  getMessage(id: number): MessageRecord {
+    return this.inbox.get(id);
+  }
+
+  // ── delegation ────────────────────────────────────────────────────────────
+
+  startHandoff(r: DelegationRequest & { timeoutSeconds?: number; keepWorker?: boolean }): Promise<HandoffView> {
+    return this.delegations.startHandoff(r);
+  }
+
+  getHandoff(id: string, waitMs?: number): Promise<HandoffView> {
+    return this.delegations.handoff(id, waitMs);
+  }
+
+  cancelHandoff(id: string): Promise<HandoffView> {
+    return this.delegations.cancel(id);
+  }
+
+  assign(r: DelegationRequest) {
+    return this.delegations.assign(r);
+  }
+
   /** Stop watching (agents keep running in tmux), save the final snapshot. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.inbox.stop();
     this.persist.schedule();
     await this.persist.flush();
     for (const unsub of this.subscriptions.values()) unsub();
@@ -238,10 +294,11 @@ export class Orchestrator {
     profile: AgentProfile,
     providerId: ProviderId,
     req: CreateTerminalRequest,
+    chosenId?: string,
   ): Promise<TerminalView> {
     const cwd = requireWorkingDirectory(req.workingDirectory);
-    let id = newTerminalId();
-    while (this.records.has(id)) id = newTerminalId();
+    let id = chosenId ?? newTerminalId();
+    while (!chosenId && this.records.has(id)) id = newTerminalId();
     const provider = getProvider(providerId);
     const home = homePaths(this.d.config.home);
     const pane = await launchAgent(this.d.tmux, {
@@ -253,22 +310,73 @@ export class Orchestrator {
       caoEnv: this.caoEnv(),
       baseEnv: this.d.env ?? process.env,
     });
-    const now = new Date().toISOString();
-    const record: TerminalRecord = {
-      v: 1, id, session, windowName: pane.windowName, windowId: pane.windowId, paneId: pane.paneId,
-      provider: providerId, agentProfile: profile.name, workingDirectory: cwd, createdAt: now, lastActive: now,
-    };
-    this.records.set(id, record);
-    await this.terminalsRepo.put(record);
-    this.root.send({
-      type: 'terminal.spawn',
-      input: { id, session, paneId: pane.paneId, provider: providerId, startTimeoutMs: this.d.startTimeoutMs ?? 120_000 },
-    });
-    this.events.emit({ type: 'terminal.created', terminal_id: id, session_name: session, agent_profile: profile.name, provider: providerId });
-    this.follow(id);
+    await this.register({ id, ...pane, provider: providerId, agentProfile: profile.name, workingDirectory: cwd }, false);
     this.d.log.info(`terminal ${id} (${profile.name}, ${providerId}) started in ${session} pane ${pane.paneId}`);
     if (req.wait !== false) await this.waitForStatus(id, (s) => s !== 'starting', (this.d.startTimeoutMs ?? 120_000) + 5000);
     return this.getTerminal(id);
+  }
+
+  /** Record a terminal whose window exists and start following it. */
+  private async register(
+    t: Pick<TerminalRecord, 'id' | 'session' | 'windowName' | 'windowId' | 'paneId' | 'provider' | 'agentProfile' | 'workingDirectory'>,
+    reattached: boolean,
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const record: TerminalRecord = { v: 1, ...t, createdAt: now, lastActive: now };
+    this.records.set(t.id, record);
+    await this.terminalsRepo.put(record);
+    this.root.send({
+      type: 'terminal.spawn',
+      input: { id: t.id, session: t.session, paneId: t.paneId, provider: t.provider, startTimeoutMs: this.d.startTimeoutMs ?? 120_000, reattached },
+    });
+    this.events.emit({ type: 'terminal.created', terminal_id: t.id, session_name: t.session, agent_profile: t.agentProfile, provider: t.provider });
+    this.follow(t.id);
+  }
+
+  /**
+   * Make sure a delegation's worker exists. Idempotent: a restarted handoff may ask again, and a
+   * window that was created just before a crash is found by its @cao_id tag and adopted.
+   */
+  private async ensureWorker(plan: WorkerPlan): Promise<void> {
+    if (this.records.has(plan.workerId)) return;
+    const pane: PaneInfo | undefined = (await this.d.tmux.listPanes()).find((p) => p.tag === plan.workerId);
+    const provider = requireProvider(plan.provider);
+    if (pane) {
+      await this.register({ id: plan.workerId, ...pane, provider, agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory }, true);
+      return;
+    }
+    const profile = requireProfile(this.d.config.home, plan.agentProfile);
+    if (!plan.newSession && !(await this.d.tmux.hasSession(plan.session))) throw notFound(`Session '${plan.session}' not found`);
+    await this.createTerminal(plan.session, plan.newSession, profile, provider, { agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, wait: false }, plan.workerId);
+  }
+
+  private delegationHost() {
+    return {
+      home: this.d.config.home,
+      keepWorkers: this.d.keepWorkers ?? false,
+      inbox: this.inbox,
+      events: this.events,
+      log: this.d.log,
+      send: (e: Parameters<Root['send']>[0]) => this.root.send(e),
+      child: (id: string) => this.root.getSnapshot().children[id] as ActorRefFrom<typeof handoffMachine> | ActorRefFrom<typeof assignMachine> | undefined,
+      children: () => Object.keys(this.root.getSnapshot().children),
+      terminal: (id: string) => {
+        const r = this.records.get(id);
+        const ctx = this.child(id)?.getSnapshot().context;
+        return r && { status: this.status(id), turn: ctx?.turn ?? 0, reason: ctx?.reason ?? null, provider: r.provider, session: r.session, workingDirectory: r.workingDirectory };
+      },
+      paneDirectory: (id: string) => this.workingDirectory(id),
+      ensureWorker: (plan: WorkerPlan) => this.ensureWorker(plan),
+      readAnswer: async (id: string) => (await this.getOutput(id, 'last')).output,
+      removeWorker: async (id: string) => {
+        if (!this.records.has(id)) return;
+        // Let the CLI exit cleanly first; remove it either way.
+        await this.exitTerminal(id).then(() => this.waitForStatus(id, (s) => s === 'exited', 3000)).catch(() => undefined);
+        await this.deleteTerminal(id);
+      },
+      screenTail: (id: string, lines: number) => this.getOutput(id, 'tail', lines).then((o) => o.output).catch(() => ''),
+      persist: () => this.persist.schedule(),
+    };
   }
 
   private caoEnv(): Record<string, string> {
@@ -283,6 +391,7 @@ export class Orchestrator {
 
   private async restore(): Promise<void> {
     for (const r of await this.terminalsRepo.all()) this.records.set(r.id, r);
+    await this.inbox.load();
     const saved = await this.snapshots.load(ROOT_KEY).catch((e) => {
       this.d.log.warn(`discarding unreadable actor snapshot: ${errorMessage(e)}`);
       return undefined;
@@ -292,13 +401,15 @@ export class Orchestrator {
         terminal: terminalMachine.provide({
           actors: { watchScreen: screenWatcher({ tmux: this.d.tmux, timing: this.d.timing, log: (m) => this.d.log.warn(m) }) },
         }),
+        handoff: handoffMachine.provide({ actors: this.delegations.handoffActors() }),
+        assign: assignMachine.provide({ actors: this.delegations.assignActors() }),
       },
     });
     this.root = createActor(logic, saved ? { snapshot: saved as never } : {});
     this.root.start();
     // Terminals whose records are gone are dropped; records without an actor get a fresh one.
     for (const id of Object.keys(this.root.getSnapshot().children)) {
-      if (!this.records.has(id)) this.root.send({ type: 'terminal.stop', id });
+      if (TERMINAL_ID.test(id) && !this.records.has(id)) this.root.send({ type: 'child.stop', id });
     }
     for (const r of this.records.values()) {
       if (!this.child(r.id)) {
@@ -306,6 +417,8 @@ export class Orchestrator {
       }
       this.follow(r.id);
     }
+    await this.delegations.restore();
+    await this.inbox.resume();
     this.persist.schedule();
     if (this.records.size > 0) this.d.log.info(`restored ${this.records.size} terminal(s)`);
   }
@@ -327,6 +440,7 @@ export class Orchestrator {
           turn: s.context.turn, reason: s.context.reason,
         });
       }
+      this.inbox.onStatus(id, status);
     };
     onSnapshot(child.getSnapshot());
     const sub = child.subscribe({ next: onSnapshot, error: (e) => this.d.log.error(`terminal ${id}: ${errorMessage(e)}`) });
@@ -336,12 +450,13 @@ export class Orchestrator {
   private async forget(r: TerminalRecord): Promise<void> {
     this.subscriptions.get(r.id)?.();
     this.subscriptions.delete(r.id);
-    this.root.send({ type: 'terminal.stop', id: r.id });
+    this.root.send({ type: 'child.stop', id: r.id });
     this.records.delete(r.id);
     this.lastStatus.delete(r.id);
     await this.terminalsRepo.delete(r.id);
     removeTerminalDir(homePaths(this.d.config.home).terminalDir(r.id));
     this.persist.schedule();
+    this.inbox.receiverRemoved(r.id);
     this.events.emit({ type: 'terminal.removed', terminal_id: r.id, session_name: r.session });
   }
 

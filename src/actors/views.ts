@@ -1,5 +1,6 @@
 /** The shapes the API returns (field names as the original cao's, plus cao's additions). */
 import type { TerminalContext } from '../machines/terminal.js';
+import type { MessageRecord } from '../store/inbox.js';
 import type { TerminalStatus } from '../providers/types.js';
 import type { TerminalRecord } from '../store/terminals.js';
 import type { SessionInfo } from '../tmux/client.js';
@@ -75,3 +76,9 @@ export const sessionViews = (live: SessionInfo[]): SessionView[] =>
     windows: s.windows,
     created_at: s.createdAt.toISOString(),
   }));
+
+export type MessageView = Omit<MessageRecord, 'v'>;
+
+export function messageView({ v: _v, ...m }: MessageRecord): MessageView {
+  return m;
+}

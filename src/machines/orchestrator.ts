@@ -1,27 +1,47 @@
 /**
- * The root actor. Every terminal is its child, so one persisted snapshot of the root restores the
- * whole tree (children, their contexts, and their invoked watchers, which restart and re-read
- * their screens).
+ * The root actor. Terminals, handoffs and assignments are its children, so one persisted snapshot
+ * of the root restores the whole tree: children, their contexts, and their invoked actors (screen
+ * watchers restart and re-read their screens; an interrupted step of a handoff runs again).
+ * Child ids: a terminal's id, `handoff-<id>`, `assign-<id>`.
  */
 import { setup, spawnChild, stopChild } from 'xstate';
+import { assignMachine, type AssignInput } from './assign.js';
+import { handoffMachine, type HandoffInput } from './handoff.js';
 import { terminalMachine, type TerminalInput } from './terminal.js';
 
 export type OrchestratorEvent =
   | { type: 'terminal.spawn'; input: TerminalInput }
-  | { type: 'terminal.stop'; id: string };
+  | { type: 'handoff.spawn'; input: HandoffInput }
+  | { type: 'assign.spawn'; input: AssignInput }
+  | { type: 'child.stop'; id: string };
+
+export const handoffChildId = (id: string) => `handoff-${id}`;
+export const assignChildId = (id: string) => `assign-${id}`;
 
 export const orchestratorMachine = setup({
   types: {} as { events: OrchestratorEvent },
-  actors: { terminal: terminalMachine },
+  actors: { terminal: terminalMachine, handoff: handoffMachine, assign: assignMachine },
 }).createMachine({
   id: 'cao',
   on: {
     'terminal.spawn': {
       actions: spawnChild('terminal', {
-        id: ({ event }) => (event.type === 'terminal.spawn' ? event.input.id : ''),
+        id: ({ event }) => (event as Extract<OrchestratorEvent, { type: 'terminal.spawn' }>).input.id,
         input: ({ event }) => (event as Extract<OrchestratorEvent, { type: 'terminal.spawn' }>).input,
       }),
     },
-    'terminal.stop': { actions: stopChild(({ event }) => (event.type === 'terminal.stop' ? event.id : '')) },
+    'handoff.spawn': {
+      actions: spawnChild('handoff', {
+        id: ({ event }) => handoffChildId((event as Extract<OrchestratorEvent, { type: 'handoff.spawn' }>).input.id),
+        input: ({ event }) => (event as Extract<OrchestratorEvent, { type: 'handoff.spawn' }>).input,
+      }),
+    },
+    'assign.spawn': {
+      actions: spawnChild('assign', {
+        id: ({ event }) => assignChildId((event as Extract<OrchestratorEvent, { type: 'assign.spawn' }>).input.id),
+        input: ({ event }) => (event as Extract<OrchestratorEvent, { type: 'assign.spawn' }>).input,
+      }),
+    },
+    'child.stop': { actions: stopChild(({ event }) => (event as Extract<OrchestratorEvent, { type: 'child.stop' }>).id) },
   },
 });

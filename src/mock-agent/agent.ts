@@ -10,6 +10,7 @@
  *   ■ Interrupted                  the user interrupted the turn
  *   ⚙ server - tool(args)          an MCP tool call, its result below after "  ⎿  "
  *   · note                         progress notes of a scripted turn
+ *     … message                    progress of a running MCP tool call (dim)
  *   ? <question>                   permission question, followed by the line
  *     Allow? [y/n]
  *   ❯                              the prompt (ready for input)
@@ -31,8 +32,17 @@ const c = {
   green: (s: string) => `\u001b[32m${s}\u001b[39m`,
 };
 
-/** Calls an MCP tool; supplied by the MCP client when the agent has MCP servers configured. */
-export type ToolCaller = (server: string, tool: string, args: Record<string, unknown>, signal: AbortSignal) => Promise<string>;
+/**
+ * Calls an MCP tool and returns its text; supplied by the MCP client when the agent has MCP servers
+ * configured. `onProgress` receives the tool's progress messages while it runs.
+ */
+export type ToolCaller = (
+  server: string,
+  tool: string,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+  onProgress?: (message: string) => void,
+) => Promise<string>;
 
 export interface MockAgentOptions {
   input: Readable;
@@ -46,6 +56,10 @@ export interface MockAgentOptions {
   /** Append a JSON line per finished turn (benchmarks measure detection latency from it). */
   traceFile?: string;
   callTool?: ToolCaller;
+  /** Structured data of the last tool call (MCP structuredContent), for {{result.FIELD}}. */
+  lastToolData?: () => unknown;
+  /** Lines shown under the banner at start (e.g. a broken MCP config). */
+  notices?: string[];
   onExit(code: number): void;
 }
 
@@ -63,6 +77,7 @@ export class MockAgent {
   private answer: ((yes: boolean) => void) | null = null;
   private abort: AbortController | null = null;
   private spinner: NodeJS.Timeout | null = null;
+  private spinnerStarted = 0;
   private escTimer: NodeJS.Timeout | null = null;
   private lastInterrupt = 0;
 
@@ -94,6 +109,7 @@ export class MockAgent {
         c.cyan(line(`cwd: ${oneLine(this.o.cwd, 50)}`)),
         c.cyan(`╰${'─'.repeat(width - 2)}╯`),
         c.dim('  Words steer me: delay=MS · ask · fail · /exit to quit'),
+        ...(this.o.notices ?? []).map((n) => c.yellow(`  ${oneLine(n, 400)}`)),
         '',
         '',
       ].join('\r\n'),
@@ -214,7 +230,8 @@ export class MockAgent {
       this.write(`${c.cyan('⚙')} ${step.call.server} - ${step.call.tool}(${oneLine(JSON.stringify(args), 120)})\r\n`);
       if (!this.o.callTool) throw new Error(`no MCP server '${step.call.server}' is configured`);
       this.startSpinner();
-      v.result = await this.o.callTool(step.call.server, step.call.tool, args, signal);
+      v.result = await this.o.callTool(step.call.server, step.call.tool, args, signal, (m) => this.progressLine(m));
+      v.resultData = this.o.lastToolData?.();
       this.stopSpinner();
       this.write(`  ⎿  ${oneLine(v.result, 150)}\r\n`);
     } else if ('say' in step) {
@@ -250,9 +267,19 @@ export class MockAgent {
     });
   }
 
-  private startSpinner(): void {
+  /** A progress line of a running tool call, printed above the spinner. */
+  private progressLine(message: string): void {
+    if (this.mode !== 'working') return;
+    const spinning = this.spinner !== null;
+    const started = this.spinnerStarted;
+    this.stopSpinner();
+    this.write(`${c.dim(`  … ${oneLine(message, 150)}`)}\r\n`);
+    if (spinning) this.startSpinner(started);
+  }
+
+  private startSpinner(started = Date.now()): void {
     if (this.spinner) return;
-    const started = Date.now();
+    this.spinnerStarted = started;
     let i = 0;
     const draw = () => {
       const secs = Math.floor((Date.now() - started) / 1000);

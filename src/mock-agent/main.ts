@@ -1,13 +1,16 @@
 /**
  * Entry point of the mock agent CLI:
  *   node dist/mock-agent/main.js [--script FILE] [--profile NAME] [--system-prompt-file FILE]
- *                                [--yolo] [--trust] [--startup-delay MS]
+ *                                [--yolo] [--trust] [--startup-delay MS] [--mcp-config FILE|JSON]…
  * Env: CAO_MOCK_SCRIPT (script when --script is absent), CAO_MOCK_TRACE (turn trace file).
+ * --mcp-config takes Claude Code's shape, {"mcpServers": {name: {command, args, env}}}, as a file or as
+ * JSON text; it may be given more than once (later servers of the same name win).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VERSION } from '../package.js';
 import { MockAgent } from './agent.js';
+import { McpManager, loadMcpConfig, mergeMcpConfigs, type McpConfig } from './mcp.js';
 import { EMPTY_SCRIPT, loadScript, type Script } from './script.js';
 
 function main(argv: string[]): void {
@@ -20,6 +23,7 @@ function main(argv: string[]): void {
       yolo: { type: 'boolean', default: false },
       trust: { type: 'boolean', default: false },
       'startup-delay': { type: 'string' },
+      'mcp-config': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -39,6 +43,38 @@ function main(argv: string[]): void {
   const promptFile = values['system-prompt-file'];
   if (promptFile && existsSync(promptFile)) readFileSync(promptFile, 'utf8');
 
+  // A broken MCP config is reported on screen and the agent starts without MCP, as a CLI would.
+  const notices: string[] = [];
+  let mcp: McpManager | undefined;
+  const mcpValues = values['mcp-config'] ?? [];
+  if (mcpValues.length > 0) {
+    try {
+      const configs: McpConfig[] = mcpValues.map((v) => loadMcpConfig(v));
+      mcp = new McpManager(mergeMcpConfigs(configs));
+      notices.push(...mcp.problems.map((p) => `⚠ ${p}`));
+    } catch (e) {
+      notices.push(`⚠ ${(e as Error).message}; starting without MCP servers`);
+    }
+  }
+  mcp?.start(); // in the background: the prompt does not wait for the servers
+
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    if (!mcp) process.exit(code);
+    // Close the servers (their processes end), but never hang on one that will not stop.
+    const guard = setTimeout(() => process.exit(code), 5000);
+    void mcp.close().finally(() => {
+      clearTimeout(guard);
+      process.exit(code);
+    });
+  };
+  if (mcp) {
+    process.once('SIGHUP', () => exit(129));
+    process.once('SIGTERM', () => exit(143));
+  }
+
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   const agent = new MockAgent({
     input: process.stdin,
@@ -50,9 +86,11 @@ function main(argv: string[]): void {
     yolo: values.yolo!,
     env: process.env,
     traceFile: process.env.CAO_MOCK_TRACE || undefined,
+    ...(mcp ? { callTool: mcp.callTool.bind(mcp), lastToolData: () => mcp.lastStructured } : {}),
+    notices,
     onExit: (code) => {
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
-      process.exit(code);
+      exit(code);
     },
   });
   agent.start();

@@ -14,7 +14,7 @@
  *     fail: "simulated crash"          # shorthand: delay / ask / call / reply / fail in that order
  * ```
  * Inputs that no rule matches get the built-in behaviour (words delay=MS, ask, fail).
- * Templates: {{input}} {{result}} {{turn}} {{profile}} {{terminal_id}} {{match.N}} {{env.NAME}}.
+ * Templates: {{input}} {{result}} {{result.FIELD.…}} {{turn}} {{profile}} {{terminal_id}} {{match.N}} {{env.NAME}}.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -114,6 +114,8 @@ export function builtinSteps(input: string, defaultDelay: number): Step[] {
 export interface TemplateVars {
   input: string;
   result: string;
+  /** Structured result of the last call (MCP structuredContent), read by {{result.FIELD}}. */
+  resultData?: unknown;
   turn: number;
   profile: string;
   terminalId: string;
@@ -125,6 +127,7 @@ export function render(template: string, v: TemplateVars): string {
   return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, key: string) => {
     if (key === 'input') return v.input;
     if (key === 'result') return v.result;
+    if (key.startsWith('result.')) return resultField(v, key.slice(7));
     if (key === 'turn') return String(v.turn);
     if (key === 'profile') return v.profile;
     if (key === 'terminal_id') return v.terminalId;
@@ -132,6 +135,27 @@ export function render(template: string, v: TemplateVars): string {
     if (key.startsWith('env.')) return v.env[key.slice(4)] ?? '';
     return whole;
   });
+}
+
+/**
+ * A dot path (`a.b.0`) into the last call's structured result, or into its text parsed as JSON when
+ * it has none. Strings render as they are, other values as JSON; a missing field renders empty.
+ */
+function resultField(v: TemplateVars, path: string): string {
+  let value: unknown = v.resultData;
+  if (value === undefined) {
+    try {
+      value = JSON.parse(v.result);
+    } catch {
+      return '';
+    }
+  }
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return '';
+    value = (value as Record<string, unknown>)[part];
+  }
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Render templates inside call arguments (strings only, recursively). */

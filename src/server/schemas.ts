@@ -1,6 +1,7 @@
 /** What each route accepts. Query strings carry text, so booleans and numbers are coerced. */
 import { z } from 'zod';
 import { OUTPUT_MODES } from '../actors/output.js';
+import { MESSAGE_STATUSES } from '../store/inbox.js';
 import { TERMINAL_ID } from '../ids.js';
 import { ProfileName } from '../profiles/schema.js';
 
@@ -34,3 +35,40 @@ export const EventsQuery = z.object({
   terminal_id: TerminalIdParam.optional(),
   session_name: z.string().optional(),
 });
+
+/** A sender is a terminal id or a short label such as "ui" or "user". */
+const SenderId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'sender_id is a terminal id or a short label (letters, digits, "_", "-")');
+const RequestId = z.string().min(1).max(128).optional();
+const Message = z.string().min(1, 'message must not be empty').max(512 * 1024);
+
+export const PostMessageBody = z.object({ sender_id: SenderId, message: Message, request_id: RequestId });
+
+export const ListMessagesQuery = z.object({
+  status: z.enum(MESSAGE_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+export const MessageIdParam = z.coerce.number().int().positive();
+
+const Delegation = {
+  agent_profile: ProfileName,
+  message: Message,
+  caller_id: TerminalIdParam.optional(),
+  working_directory: z.string().min(1).optional(),
+  provider: z.string().min(1).optional(),
+  request_id: RequestId,
+};
+
+export const HandoffBody = z
+  .object({
+    ...Delegation,
+    timeout_seconds: z.coerce.number().int().min(1).max(3600).optional(),
+    /** The original cao's parameter name. */
+    timeout: z.coerce.number().int().min(1).max(3600).optional(),
+    keep_worker: flag.optional(),
+  })
+  .transform(({ timeout, ...b }) => ({ ...b, timeout_seconds: b.timeout_seconds ?? timeout }));
+
+export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(60).default(0) });
+
+export const AssignBody = z.object(Delegation);

@@ -18,6 +18,8 @@ export interface PaneRef {
 }
 
 export interface NewPaneSpec {
+  /** Stored on the window as @cao_id, so the window can be found again by it. */
+  tag: string;
   session: string;
   windowName: string;
   cwd: string;
@@ -28,6 +30,7 @@ export interface NewPaneSpec {
 }
 
 export interface PaneInfo extends PaneRef {
+  tag: string;
   dead: boolean;
   /** Exit status of a dead pane's process; null while tmux has not reaped it yet, or if it was killed. */
   deadStatus: number | null;
@@ -59,7 +62,7 @@ export interface CaptureOptions {
 }
 
 const SEP = '\u001f';
-const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
+const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{@cao_id}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
 
 /** tmux runs a single-argument command through `sh -c`; two or more arguments are exec'd directly. */
 const directArgv = (argv: string[]) => (argv.length === 1 ? ['/usr/bin/env', argv[0]!] : argv);
@@ -154,6 +157,7 @@ export class TmuxClient {
       '-P', '-F', '#{window_id} #{pane_id}', '--', ...directArgv(spec.argv),
       ';', 'set-option', '-w', '-t', win, 'remain-on-exit', 'on',
       ';', 'set-option', '-w', '-t', win, 'automatic-rename', 'off',
+      ';', 'set-option', '-w', '-t', win, '@cao_id', spec.tag,
       ';', 'resize-window', '-t', win, '-x', String(width), '-y', String(height),
       // -e on new-session also sets the session environment: keep the id out of later windows.
       ';', 'set-environment', '-t', `=${spec.session}`, '-u', 'CAO_TERMINAL_ID',
@@ -170,6 +174,7 @@ export class TmuxClient {
       '-P', '-F', '#{window_id} #{pane_id}', '--', ...directArgv(spec.argv),
       ';', 'set-option', '-w', '-t', win, 'remain-on-exit', 'on',
       ';', 'set-option', '-w', '-t', win, 'automatic-rename', 'off',
+      ';', 'set-option', '-w', '-t', win, '@cao_id', spec.tag,
       ';', 'resize-window', '-t', win, '-x', String(width), '-y', String(height),
     ]);
     return this.paneRef(spec, out);
@@ -322,10 +327,10 @@ const lines = (out: string) => out.split('\n').filter((l) => l.length > 0);
 const optionalNumber = (s: string | undefined) => (s ? Number(s) : null);
 
 function parsePane(line: string): PaneInfo | undefined {
-  const [session = '', windowId = '', windowName = '', paneId = '', dead, deadStatus, deadSignal, currentPath = '', pid] = line.split(SEP);
+  const [session = '', windowId = '', windowName = '', tag = '', paneId = '', dead, deadStatus, deadSignal, currentPath = '', pid] = line.split(SEP);
   if (!/^%\d+$/.test(paneId)) return undefined;
   return {
-    session, windowId, windowName, paneId,
+    session, windowId, windowName, tag, paneId,
     dead: dead === '1',
     deadStatus: optionalNumber(deadStatus),
     deadSignal: optionalNumber(deadSignal),

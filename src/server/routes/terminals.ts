@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import { CaoError } from '../../errors.js';
+import { messageView } from '../../actors/views.js';
 import type { CaoApi } from '../api.js';
 import { input } from '../input.js';
-import { InputBody, KeysBody, OutputQuery, TerminalIdParam } from '../schemas.js';
+import { InputBody, KeysBody, ListMessagesQuery, OutputQuery, PostMessageBody, TerminalIdParam } from '../schemas.js';
 
 export const terminalRoutes = (api: CaoApi) =>
   new Router({ prefix: '/terminals' })
@@ -41,4 +42,14 @@ export const terminalRoutes = (api: CaoApi) =>
     })
     .get('/:id/working-directory', async (ctx) => {
       ctx.body = { working_directory: await api.workingDirectory(ctx.params.id!) };
+    })
+    .post('/:id/inbox/messages', async (ctx) => {
+      const b = await input(ctx, PostMessageBody);
+      const m = await api.postMessage(ctx.params.id!, { senderId: b.sender_id, message: b.message, requestId: b.request_id });
+      ctx.body = { success: true, message_id: m.id, sender_id: m.sender_id, receiver_id: m.receiver_id, created_at: m.created_at, status: m.status };
+    })
+    .get('/:id/inbox/messages', async (ctx) => {
+      const q = ListMessagesQuery.safeParse(ctx.query);
+      if (!q.success) throw new CaoError(400, 'invalid', 'status must be pending, delivering, delivered or failed; limit a number from 1 to 500');
+      ctx.body = api.listMessages(ctx.params.id!, q.data).map(messageView);
     });

@@ -1,0 +1,39 @@
+/** Inbox messages: persisted before anyone is told their id, updated as they are delivered. */
+import type { Keyv } from 'keyv';
+import { allValues } from './db.js';
+
+export const MESSAGE_RECORD_VERSION = 1;
+export const MESSAGE_STATUSES = ['pending', 'delivering', 'delivered', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+/** message: from send_message (typed with a sender line); task: a handoff's or assignment's task (typed as is). */
+export type MessageKind = 'message' | 'task';
+
+export interface MessageRecord {
+  v: typeof MESSAGE_RECORD_VERSION;
+  id: number;
+  sender_id: string;
+  receiver_id: string;
+  message: string;
+  kind: MessageKind;
+  status: MessageStatus;
+  created_at: string;
+  delivered_at: string | null;
+  attempts: number;
+  last_error: string | null;
+  /** The receiver's turn this message started. */
+  turn: number | null;
+  /** Idempotency key of the request that created it. */
+  request_id: string | null;
+}
+
+const key = (id: number) => String(id).padStart(12, '0');
+
+export const inboxRepo = (kv: Keyv) => ({
+  put: async (m: MessageRecord) => {
+    await kv.set(key(m.id), m);
+    return m;
+  },
+  all: async () => (await allValues<MessageRecord>(kv)).filter((m) => m.v === MESSAGE_RECORD_VERSION),
+  delete: (id: number) => kv.delete(key(id)),
+});
+export type InboxRepo = ReturnType<typeof inboxRepo>;
