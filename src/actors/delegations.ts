@@ -147,7 +147,7 @@ export class Delegations {
   /** A handoff's state; with `waitMs`, returns as soon as it finishes or when the wait is over. */
   async handoff(id: string, waitMs = 0): Promise<HandoffView> {
     const ref = this.h.child(handoffChildId(id)) as HandoffRef | undefined;
-    if (ref && waitMs > 0) await waitFor(ref, (s) => s.status === 'done', { timeout: waitMs }).catch(() => undefined);
+    if (ref && waitMs > 0) await waitFor(ref, (s) => s.context.result !== null || s.status === 'done', { timeout: waitMs }).catch(() => undefined);
     const live = this.h.child(handoffChildId(id)) as HandoffRef | undefined;
     if (live) return this.view(live.getSnapshot().context, live.getSnapshot().value);
     const done = await this.results.get(id);
@@ -215,35 +215,39 @@ export class Delegations {
     };
   }
 
-  /** When a delegation finishes: keep a handoff's result, drop the actor. */
+  /** Keep a handoff's result as soon as it is known; drop the actor when it is done. */
   private follow(childId: string): void {
     const ref = this.h.child(childId) as AnyActorRef | undefined;
     if (!ref || this.followed.has(childId)) return;
     this.followed.add(childId);
+    let reported = false;
     const sub = ref.subscribe({
-      next: (s: { status: string; context: unknown }) => {
+      next: (s: { status: string; context: HandoffContext | AssignContext }) => {
         this.h.persist();
+        const ctx = s.context;
+        if (!reported && 'result' in ctx && ctx.result) {
+          reported = true;
+          void this.report(ctx);
+        }
         if (s.status !== 'done') return;
         sub.unsubscribe();
-        void this.finish(childId, s.context as HandoffContext | AssignContext);
+        this.followed.delete(childId);
+        this.h.send({ type: 'child.stop', id: childId });
+        this.h.persist();
       },
       error: (e: unknown) => this.h.log.error(`${childId}: ${errorMessage(e)}`),
     });
   }
 
-  private async finish(childId: string, ctx: HandoffContext | AssignContext): Promise<void> {
-    if ('result' in ctx && ctx.result) {
-      const record: HandoffRecord = {
-        v: 1, id: ctx.id, request_id: ctx.requestId, caller_id: ctx.callerId, agent_profile: ctx.agentProfile, worker_id: ctx.workerId,
-        provider: ctx.provider, created_at: ctx.createdAt, finished_at: new Date().toISOString(), result: ctx.result,
-      };
-      await this.results.put(record).catch((e) => this.h.log.error(`saving handoff ${ctx.id}: ${errorMessage(e)}`));
-      this.h.events.emit({ type: 'handoff.finished', handoff_id: ctx.id, terminal_id: ctx.workerId, success: ctx.result.success, message: ctx.result.message });
-      this.h.log.info(`handoff ${ctx.id}: ${ctx.result.success ? 'succeeded' : ctx.result.message}`);
-    }
-    this.followed.delete(childId);
-    this.h.send({ type: 'child.stop', id: childId });
-    this.h.persist();
+  private async report(ctx: HandoffContext): Promise<void> {
+    const result = ctx.result!;
+    const record: HandoffRecord = {
+      v: 1, id: ctx.id, request_id: ctx.requestId, caller_id: ctx.callerId, agent_profile: ctx.agentProfile, worker_id: ctx.workerId,
+      provider: ctx.provider, created_at: ctx.createdAt, finished_at: new Date().toISOString(), result,
+    };
+    await this.results.put(record).catch((e) => this.h.log.error(`saving handoff ${ctx.id}: ${errorMessage(e)}`));
+    this.h.events.emit({ type: 'handoff.finished', handoff_id: ctx.id, terminal_id: ctx.workerId, success: result.success, message: result.message });
+    this.h.log.info(`handoff ${ctx.id}: ${result.success ? 'succeeded' : result.message}`);
   }
 
   /** Events a restored delegation missed while the server was down. */

@@ -15,6 +15,8 @@ import { notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TerminalStatus } from '../providers/types.js';
 import type { InboxRepo, MessageKind, MessageRecord, MessageStatus } from '../store/inbox.js';
+
+export { MESSAGE_STATUSES } from '../store/inbox.js';
 import { keyedSerial } from '../tmux/serial.js';
 import type { EventBus } from './events.js';
 

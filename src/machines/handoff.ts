@@ -4,7 +4,7 @@
  * running ─┬─ creating  (ensure the worker terminal exists; its id is chosen up front)
  *          ├─ queueing  (put the task in the worker's inbox: typed once, when the worker is ready)
  *          ├─ working   (wait until the worker completed the turn the task started)
- *          ├─ reading   (extract the whole answer)
+ *          ├─ reading   (extract the whole answer: from here on the result is known)
  *          └─ cleaning  (remove the worker unless asked to keep it)
  * failing (read the bottom of the worker's screen for the reason) → failed
  * succeeded | failed (final; output = the result)
@@ -149,18 +149,19 @@ export const handoffMachine = setup({
           invoke: {
             src: 'readAnswer',
             input: ({ context }) => context,
-            onDone: { target: 'cleaning', actions: assign(({ event }) => ({ output: event.output })) },
+            // The result is known (and reported) now; removing the worker happens after.
+            onDone: { target: 'cleaning', actions: [assign(({ event }) => ({ output: event.output })), 'succeed'] },
             onError: { target: '#handoff.failing', actions: assign(({ event }) => ({ failure: `its answer could not be read: ${(event.error as Error).message}` })) },
           },
         },
         cleaning: {
-          always: { guard: 'keepWorker', target: '#handoff.succeeded', actions: 'succeed' },
+          always: { guard: 'keepWorker', target: '#handoff.succeeded' },
           invoke: {
             src: 'removeWorker',
             input: ({ context }) => context,
             // The answer is what matters: a worker left behind is not a failure.
-            onDone: { target: '#handoff.succeeded', actions: 'succeed' },
-            onError: { target: '#handoff.succeeded', actions: 'succeed' },
+            onDone: '#handoff.succeeded',
+            onError: '#handoff.succeeded',
           },
         },
       },

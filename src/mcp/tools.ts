@@ -114,9 +114,8 @@ export function assignDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory
     : [
         'The worker starts in a new terminal of your session and works in the background while you continue. ' +
           'It is not told who assigned the task: if you want the results back, put callback instructions in the message. ' +
-          "Every agent's terminal ID is in its CAO_TERMINAL_ID environment variable" +
-          (o.callerId ? ` (yours is ${o.callerId})` : '; look up your own first (e.g. `echo $CAO_TERMINAL_ID`)') +
-          ' and include it in the message.',
+          "Every agent's terminal ID is in its CAO_TERMINAL_ID environment variable: " +
+          (o.callerId ? `yours is ${o.callerId}; include it in the message.` : 'look up yours first (e.g. `echo $CAO_TERMINAL_ID`) and include it in the message.'),
         '',
         `Example message: "Analyze the logs. When done, send results back to terminal ${example} using send_message tool."`,
       ];
@@ -173,7 +172,8 @@ const AssignResultShape = {
   message: z.string(),
 };
 
-const SendMessageResultShape = {
+/** Loose: the server's receipt is passed through as it is, fields added later included. */
+const SendMessageResultSchema = z.looseObject({
   success: z.boolean(),
   message_id: z.number().optional(),
   sender_id: z.string().optional(),
@@ -181,10 +181,10 @@ const SendMessageResultShape = {
   created_at: z.string().optional(),
   status: z.string().optional(),
   error: z.string().optional(),
-};
+});
 
 export type AssignResult = z.infer<z.ZodObject<typeof AssignResultShape>>;
-export type SendMessageResult = z.infer<z.ZodObject<typeof SendMessageResultShape>>;
+export type SendMessageResult = z.infer<typeof SendMessageResultSchema>;
 
 interface HandoffArgs {
   agent_profile: string;
@@ -443,7 +443,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         receiver_id: z.string().regex(TERMINAL_ID, 'receiver_id must be a terminal ID: 8 lowercase hex characters').describe('Terminal ID of the receiver (8 lowercase hex characters)'),
         message: z.string().min(1).describe('The text to send'),
       },
-      outputSchema: SendMessageResultShape,
+      outputSchema: SendMessageResultSchema,
     },
     async (args, extra): Promise<CallToolResult> => {
       let result: SendMessageResult;

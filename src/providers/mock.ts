@@ -4,6 +4,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { nodeEntry } from '../package.js';
+import { claudeMcpConfig, mcpServersFor } from './mcp-config.js';
 import { bottomLines, normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
 
@@ -57,7 +58,14 @@ function launchMock(ctx: LaunchContext): LaunchSpec {
     argv.push('--script', isAbsolute(profile.mockScript) ? profile.mockScript : resolve(base, profile.mockScript));
   }
   if (ctx.yolo) argv.push('--yolo');
-  return { argv, env: {}, files: [{ path: promptFile, content: profile.systemPrompt }] };
+  const files = [{ path: promptFile, content: profile.systemPrompt }];
+  const servers = mcpServersFor(profile, ctx.terminalId);
+  if (Object.keys(servers).length > 0) {
+    const mcpFile = join(ctx.terminalDir, 'mcp.json');
+    files.push({ path: mcpFile, content: claudeMcpConfig(servers) });
+    argv.push('--mcp-config', mcpFile);
+  }
+  return { argv, env: {}, files };
 }
 
 export const mockProvider: Provider = {

@@ -1,7 +1,7 @@
 /** What each route accepts. Query strings carry text, so booleans and numbers are coerced. */
 import { z } from 'zod';
 import { OUTPUT_MODES } from '../actors/output.js';
-import { MESSAGE_STATUSES } from '../store/inbox.js';
+import { MESSAGE_STATUSES } from '../actors/inbox.js';
 import { TERMINAL_ID } from '../ids.js';
 import { ProfileName } from '../profiles/schema.js';
 

@@ -145,21 +145,17 @@ describe('cao init / install', () => {
   });
 });
 
-describe('cao mcp-server (not implemented yet)', () => {
-  it('says so on stderr and writes nothing to stdout', async () => {
-    const r = await runCao(['mcp-server'], cliEnv);
-    expect(r).toMatchObject({ code: 1, stdout: '' });
-    expect(r.stderr).toMatch(/not implemented yet/);
-  });
-});
-
 describe('cao demo', () => {
   it('runs the team of mock agents to the end and cleans up', async () => {
     const r = await runCao(['demo', '--plain'], cliEnv);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // The agents did it themselves, through cao mcp-server: a handoff, an assignment, a message.
+    expect(r.stdout).toMatch(/✉ message #\d+ from supervisor delivered to developer/);
+    expect(r.stdout).toMatch(/⇄ handoff to developer returned its answer/);
     expect(r.stdout).toMatch(/reviewer asks: Run the test suite/);
-    expect(r.stdout).toMatch(/✓ Demo finished in [\d.]+ s: 3 agents, 4 turns, 1 permission question\(s\) answered\./);
+    expect(r.stdout).toMatch(/✉ message #\d+ from reviewer delivered to supervisor/);
+    expect(r.stdout).toMatch(/✓ Demo finished in [\d.]+ s: 3 agents, 1 handoff, 3 message\(s\) delivered, 1 permission question\(s\) answered\./);
     expect(r.stdout).toContain('Task complete. The reviewer approved the change.');
   }, 60_000);
 });

@@ -28,7 +28,7 @@ export class McpServerCommand extends CaoCommand {
 
   async run(): Promise<number> {
     const { env, stdin, stdout, stderr } = this.context;
-    const log = createLogger(env.CAO_LOG_LEVEL || 'warn', (s) => void stderr.write(s));
+    const log = createLogger(env.CAO_LOG_LEVEL || 'warn', (s) => stderr.write(s));
     const api = HttpCaoApi.fromEnv(env);
     const server = buildMcpServer(api, {
       callerId: env.CAO_TERMINAL_ID || undefined,

@@ -34,6 +34,7 @@ export class Board {
   }
 
   addAgent(id: string, label: string, profile: string): void {
+    if (this.rows.has(id)) return;
     this.rows.set(id, { label, profile, status: 'starting', turn: 0, note: '' });
     this.draw();
   }
