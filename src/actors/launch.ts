@@ -46,6 +46,7 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     workingDirectory: r.workingDirectory,
     terminalDir: r.terminalDir,
     yolo: r.yolo,
+    caoEnv: r.caoEnv,
   });
   mkdirSync(r.terminalDir, { recursive: true, mode: 0o700 });
   for (const f of spec.files) {

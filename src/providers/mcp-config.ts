@@ -27,11 +27,12 @@ function isCaoServer(s: McpServerSpec): boolean {
   return base === 'uvx' && (s.args ?? []).includes('cao-mcp-server');
 }
 
-export function mcpServersFor(profile: AgentProfile, terminalId: string): Record<string, McpServerSpec> {
+export function mcpServersFor(profile: AgentProfile, terminalId: string, caoEnv: Record<string, string> = {}): Record<string, McpServerSpec> {
   const out: Record<string, McpServerSpec> = {};
   for (const [name, server] of Object.entries(profile.mcpServers ?? {})) {
     const s = server as McpServerSpec;
-    const env = { ...(s.env ?? {}), CAO_TERMINAL_ID: s.env?.CAO_TERMINAL_ID ?? terminalId };
+    // The profile's own values win; cao only fills in who is calling and where cao is.
+    const env = { ...caoEnv, CAO_TERMINAL_ID: terminalId, ...(s.env ?? {}) };
     out[name] = isCaoServer(s) ? { ...s, type: 'stdio', command: process.execPath, args: [CAO_BIN, 'mcp-server'], env } : { ...s, env };
   }
   return out;

@@ -59,7 +59,7 @@ function launchMock(ctx: LaunchContext): LaunchSpec {
   }
   if (ctx.yolo) argv.push('--yolo');
   const files = [{ path: promptFile, content: profile.systemPrompt }];
-  const servers = mcpServersFor(profile, ctx.terminalId);
+  const servers = mcpServersFor(profile, ctx.terminalId, ctx.caoEnv);
   if (Object.keys(servers).length > 0) {
     const mcpFile = join(ctx.terminalDir, 'mcp.json');
     files.push({ path: mcpFile, content: claudeMcpConfig(servers) });

@@ -22,6 +22,12 @@ export interface LaunchContext {
   terminalDir: string;
   /** Skip the CLI's own permission questions where the CLI allows it. */
   yolo: boolean;
+  /**
+   * Where cao is (CAO_API_HOST/PORT/TOKEN, CAO_HOME, …). Agents get it in their environment; providers
+   * also put it in the environment of the MCP servers they configure, because some CLIs start MCP
+   * servers with a reduced environment.
+   */
+  caoEnv: Record<string, string>;
 }
 
 export interface LaunchSpec {
