@@ -11,6 +11,8 @@ export interface CaoConfig {
   apiPort: number;
   /** Bearer token required on every request when set (mandatory for non-loopback binds). */
   apiToken: string | undefined;
+  /** Keep handoff workers after they answered, for debugging (CAO_KEEP_WORKERS=true). */
+  keepWorkers: boolean;
 }
 
 export const DEFAULT_PORT = 9889;
@@ -24,6 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CaoConfig {
     apiHost: env.CAO_API_HOST || DEFAULT_HOST,
     apiPort: Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_PORT,
     apiToken: env.CAO_API_TOKEN || undefined,
+    keepWorkers: env.CAO_KEEP_WORKERS?.toLowerCase() === 'true',
   };
 }
 

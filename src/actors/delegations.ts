@@ -68,6 +68,8 @@ const newId = () => randomBytes(4).toString('hex');
 export class Delegations {
   private readonly byRequest = new Map<string, string>();
   private readonly followed = new Set<string>();
+  /** Finished handoffs of this server's lifetime (the store has them all, written a moment later). */
+  private readonly finished = new Map<string, HandoffRecord>();
 
   constructor(
     private readonly h: DelegationHost,
@@ -150,7 +152,7 @@ export class Delegations {
     if (ref && waitMs > 0) await waitFor(ref, (s) => s.context.result !== null || s.status === 'done', { timeout: waitMs }).catch(() => undefined);
     const live = this.h.child(handoffChildId(id)) as HandoffRef | undefined;
     if (live) return this.view(live.getSnapshot().context, live.getSnapshot().value);
-    const done = await this.results.get(id);
+    const done = this.finished.get(id) ?? (await this.results.get(id));
     if (!done) throw notFound(`Handoff '${id}' not found`);
     return {
       id, status: done.result.success ? 'succeeded' : 'failed', phase: 'done', agent_profile: done.agent_profile, caller_id: done.caller_id,
@@ -227,7 +229,7 @@ export class Delegations {
         const ctx = s.context;
         if (!reported && 'result' in ctx && ctx.result) {
           reported = true;
-          void this.report(ctx);
+          this.report(ctx);
         }
         if (s.status !== 'done') return;
         sub.unsubscribe();
@@ -239,13 +241,15 @@ export class Delegations {
     });
   }
 
-  private async report(ctx: HandoffContext): Promise<void> {
+  /** Keep the result (in memory at once, on disk next) before the actor can go away, then announce it. */
+  private report(ctx: HandoffContext): void {
     const result = ctx.result!;
     const record: HandoffRecord = {
       v: 1, id: ctx.id, request_id: ctx.requestId, caller_id: ctx.callerId, agent_profile: ctx.agentProfile, worker_id: ctx.workerId,
       provider: ctx.provider, created_at: ctx.createdAt, finished_at: new Date().toISOString(), result,
     };
-    await this.results.put(record).catch((e) => this.h.log.error(`saving handoff ${ctx.id}: ${errorMessage(e)}`));
+    this.finished.set(ctx.id, record);
+    this.results.put(record).catch((e) => this.h.log.error(`saving handoff ${ctx.id}: ${errorMessage(e)}`));
     this.h.events.emit({ type: 'handoff.finished', handoff_id: ctx.id, terminal_id: ctx.workerId, success: result.success, message: result.message });
     this.h.log.info(`handoff ${ctx.id}: ${result.success ? 'succeeded' : result.message}`);
   }

@@ -39,8 +39,6 @@ export interface OrchestratorDeps {
   timing?: Partial<WatcherTiming>;
   /** Start timeout per terminal (ms). */
   startTimeoutMs?: number;
-  /** Keep handoff workers after they answered (for debugging). Default false. */
-  keepWorkers?: boolean;
 }
 
 export interface CreateSessionRequest extends CreateTerminalRequest {
@@ -275,7 +273,7 @@ export class Orchestrator {
     const t = this.terminals;
     return {
       home: this.d.config.home,
-      keepWorkers: this.d.keepWorkers ?? false,
+      keepWorkers: this.d.config.keepWorkers,
       inbox: this.inbox,
       events: this.events,
       log: this.d.log,
@@ -297,7 +295,7 @@ export class Orchestrator {
         await t.exit(id).then(() => t.waitForStatus(id, (s) => s === 'exited', 3000)).catch(() => undefined);
         await t.delete(id);
       },
-      screenTail: (id, lines) => t.output(id, 'tail', lines).catch(() => ''),
+      screenTail: (id, lines) => t.bottom(id, lines).catch(() => ''),
       persist: () => this.persist.schedule(),
     };
   }

@@ -17,10 +17,11 @@ export function requireProfile(home: string, name: string): AgentProfile {
   }
 }
 
-/** The first provider named, else the default; it must exist and be supported. */
+/** The first provider named, else the default; every name given must exist, the chosen one be supported. */
 export function requireProvider(...candidates: (string | undefined)[]): ProviderId {
-  const p = candidates.find((c) => c !== undefined) ?? DEFAULT_PROVIDER;
-  if (!isProviderId(p)) throw invalid(`Invalid provider '${p}'. Available providers: ${PROVIDER_IDS.join(', ')}`);
+  const unknown = candidates.find((c) => c !== undefined && !isProviderId(c));
+  if (unknown !== undefined) throw invalid(`Invalid provider '${unknown}'. Available providers: ${PROVIDER_IDS.join(', ')}`);
+  const p = (candidates.find((c) => c !== undefined) ?? DEFAULT_PROVIDER) as ProviderId;
   if (!getProvider(p).supported) throw unprocessable(`Provider '${p}' is not supported yet by this version of cao`);
   return p;
 }

@@ -12,6 +12,7 @@ import type { OrchestratorEvent } from '../machines/orchestrator.js';
 import { terminalMachine, terminalStatus, type TerminalContext, type TerminalSnapshot } from '../machines/terminal.js';
 import type { AgentProfile } from '../profiles/schema.js';
 import { getProvider } from '../providers/registry.js';
+import { bottomLines } from '../providers/screen.js';
 import type { ProviderId, TerminalStatus } from '../providers/types.js';
 import type { TerminalRecord, TerminalRepo } from '../store/terminals.js';
 import type { TmuxClient } from '../tmux/client.js';
@@ -215,6 +216,12 @@ export class Terminals {
       throw conflict(`Terminal '${id}' is ${status}: its answer to turn ${this.context(id)?.turn ?? 0} is not there yet`);
     }
     return readOutput(this.d.tmux, r, mode, lines);
+  }
+
+  /** The last `n` non-blank lines of the screen, without tmux's own "Pane is dead" notice: why a worker stopped. */
+  async bottom(id: string, n: number): Promise<string> {
+    const screen = await readOutput(this.d.tmux, this.record(id), 'full');
+    return bottomLines(screen.replace(/^Pane is dead \(.*\)$/m, ''), n).join('\n');
   }
 
   async exit(id: string): Promise<void> {
