@@ -109,9 +109,10 @@ describe('cao init / install', () => {
     expect(readFileSync(join(env.home, 'agent-store', 'data_analyst.md'), 'utf8')).toContain('You analyse data.');
   });
 
-  it('installs a built-in by name and from a URL', async () => {
+  it('installs a built-in by name (with its mock script) and from a URL', async () => {
     expect((await runCao(['install', 'reviewer'], cliEnv)).code).toBe(0);
     expect(existsSync(join(env.home, 'agent-store', 'reviewer.md'))).toBe(true);
+    expect(existsSync(join(env.home, 'agent-store', 'mock', 'reviewer.yaml'))).toBe(true);
     const http: Server = createServer((req, res) => {
       if (req.url === '/agents/web_agent.md') res.end('---\ndescription: From the web\n---\nHello.\n');
       else res.writeHead(404).end();

@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { homePaths, loadConfig } from '../../config.js';
 import { parseProfile, PROFILE_NAME } from '../../profiles/schema.js';
 import { loadProfile } from '../../profiles/store.js';
@@ -39,7 +39,20 @@ export class InstallCommand extends CaoCommand {
     writeFileSync(target, text);
     this.out(`✓ Agent '${profile.name}' installed successfully`);
     this.out(`✓ Profile file: ${target}`);
+    const script = this.copyMockScript(profile.mockScript, from, store);
+    if (script) this.out(`✓ Mock script: ${script}`);
     if (profile.provider) this.out(`  provider: ${profile.provider}`);
+  }
+
+  /** A relative mockScript must travel with its profile, or the installed copy points at nothing. */
+  private copyMockScript(script: string | undefined, from: string, store: string): string | undefined {
+    if (!script || isAbsolute(script) || /^https?:/i.test(from)) return undefined;
+    const source = resolve(dirname(from), script);
+    const target = resolve(store, script);
+    if (!target.startsWith(`${store}/`) || !existsSync(source) || source === target) return undefined;
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(source, target);
+    return target;
   }
 
   private async read(home: string): Promise<{ text: string; stem: string; from: string }> {

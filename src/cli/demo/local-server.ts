@@ -17,6 +17,8 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
+const withoutCaoSettings = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('CAO_')));
+
 export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalServer> {
   const home = mkdtempSync(join(tmpdir(), 'cao-demo-'));
   const project = join(home, 'project');
@@ -25,7 +27,8 @@ export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalSer
   const port = await freePort();
   let stderr = '';
   const child: ChildProcess = spawnDetached([process.execPath, join(PACKAGE_ROOT, 'bin', 'cao-server.js'), '--port', String(port)], {
-    env: { ...env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(port) },
+    // None of the user's own CAO_* settings (a token, another home) may reach the private server.
+    env: { ...withoutCaoSettings(env), CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
