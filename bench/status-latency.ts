@@ -183,10 +183,13 @@ async function main(): Promise<number> {
   const server = await launchServer();
   let interrupted = false;
   const stop = (signal: string) => {
+    if (interrupted) return;
     interrupted = true;
     void server.cleanup().finally(() => { console.error(`\n${signal}: cleaned up`); process.exit(130); });
   };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  // `on`, not `once`: Ctrl-C arrives more than once (terminal, npx, tsx relay), and under tsx a
+  // signal with no listener left ends the process at once, in the middle of the cleanup.
+  process.on('SIGINT', stop).on('SIGTERM', stop);
   let sse: SseClient | undefined;
   try {
     await server.ready();

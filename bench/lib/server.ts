@@ -12,6 +12,8 @@ export interface BenchServer {
   url: string;
   pid: number;
   socket: string;
+  /** The server's CAO_HOME (agent profiles go to `<home>/agent-store`, see agents.ts). */
+  home: string;
   /** A scratch directory for agents' working directory and the trace file. */
   scratch: string;
   traceFile: string;
@@ -35,16 +37,18 @@ export function checkBuild(): void {
 }
 
 /** Spawns the server and returns at once: register `cleanup` for signals, then await `ready()`. */
-export async function launchServer(): Promise<BenchServer> {
+export async function launchServer(o: { env?: Record<string, string> } = {}): Promise<BenchServer> {
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'cao-bench-home-'));
   const scratch = mkdtempSync(join(tmpdir(), 'cao-bench-work-'));
   const socket = `cao-bench-${process.pid}`;
   const traceFile = join(scratch, 'trace.jsonl');
   const socketPath = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, socket);
-  const env: NodeJS.ProcessEnv = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_MOCK_TRACE: traceFile };
+  const env: NodeJS.ProcessEnv = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket, CAO_LOG_LEVEL: 'warn', CAO_MOCK_TRACE: traceFile, ...o.env };
   for (const k of ['CAO_API_HOST', 'CAO_API_PORT', 'CAO_API_TOKEN', 'TMUX', 'TMUX_PANE']) delete env[k];
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cao-server.js'), '--port', String(port)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // e.g. CAO_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server
+  const nodeArgs = (process.env.CAO_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'cao-server.js'), '--port', String(port)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {
     stderr += b.toString();
@@ -63,6 +67,7 @@ export async function launchServer(): Promise<BenchServer> {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     socket,
+    home,
     scratch,
     traceFile,
     tmux,
@@ -127,6 +132,9 @@ export async function api<T>(base: string, method: string, path: string, body?: 
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((e: Error & { cause?: { code?: string; message?: string } }) => {
+    // fetch only says "fetch failed"; the cause (ECONNREFUSED, ECONNRESET…) tells what happened
+    throw new Error(`${method} ${path}: ${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ''}`, { cause: e });
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);

@@ -66,3 +66,53 @@ export async function measureCpu(groups: Record<string, number[]>, seconds: numb
     Object.entries(groups).map(([k, pids]) => [k, Math.round(((sum(pids) - before[k]!) / hz / wall) * 1000) / 10]),
   );
 }
+
+/** utime + stime in clock ticks, or undefined once the process is gone. */
+function ticksIfAlive(pid: number): number | undefined {
+  try {
+    return cpuTicks(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuReading {
+  seconds: number;
+  /** % of one core per group over the measured wall time. */
+  pct: Record<string, number>;
+  /** CPU seconds per group. */
+  cpuSeconds: Record<string, number>;
+}
+
+/**
+ * Starts measuring the CPU of named groups of processes now; `stop()` reads it. Unlike measureCpu
+ * it spans whatever the caller does in between (a load run). A process that ends in between counts
+ * with what it used until its last reading (none, here: it is left out).
+ */
+export function cpuMeter(groups: Record<string, number[]>): { stop(): CpuReading } {
+  const hz = clockTicks();
+  const before = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, new Map(pids.map((p) => [p, ticksIfAlive(p)]))]));
+  const start = performance.now();
+  return {
+    stop: () => {
+      const seconds = (performance.now() - start) / 1000;
+      const used = Object.fromEntries(
+        Object.entries(before).map(([k, m]) => {
+          let ticks = 0;
+          for (const [pid, b] of m) {
+            const a = ticksIfAlive(pid);
+            if (a !== undefined && b !== undefined) ticks += a - b;
+          }
+          return [k, ticks / hz];
+        }),
+      );
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      const r2 = (x: number) => Math.round(x * 100) / 100;
+      return {
+        seconds: r2(seconds),
+        pct: Object.fromEntries(Object.entries(used).map(([k, s]) => [k, r1((s / seconds) * 100)])),
+        cpuSeconds: Object.fromEntries(Object.entries(used).map(([k, s]) => [k, r2(s)])),
+      };
+    },
+  };
+}
