@@ -70,7 +70,7 @@ export class Orchestrator {
       env: d.env ?? process.env, startTimeoutMs: d.startTimeoutMs ?? 120_000,
       send: (e) => this.root.send(e),
       children: () => this.root.getSnapshot().children,
-      changed: () => this.persist.schedule(),
+      changed: () => this.saveSoon(),
       onStatus: (id, status) => this.inbox.onStatus(id, status),
       onRemoved: (id) => this.inbox.receiverRemoved(id),
     });
@@ -234,16 +234,21 @@ export class Orchestrator {
   /** Stop watching (agents keep running in tmux), save the final snapshot. */
   async stop(): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
+    this.stopping = true; // from here on only the final snapshot below is written
     this.inbox.stop();
+    this.terminals.stop();
     this.persist.schedule();
     await this.persist.flush();
-    this.terminals.stop();
     this.root.stop();
     await this.d.tmux.closeControls();
   }
 
   // ── internals ─────────────────────────────────────────────────────────────
+
+  /** Save the actor tree soon (coalesced); nothing after stop() began, the database may be closing. */
+  private saveSoon(): void {
+    if (!this.stopping) this.persist.schedule();
+  }
 
   private async restore(): Promise<void> {
     await this.terminals.load();
@@ -266,7 +271,7 @@ export class Orchestrator {
     this.terminals.reconcile();
     await this.delegations.restore();
     await this.inbox.resume();
-    this.persist.schedule();
+    this.saveSoon();
   }
 
   private delegationHost(): DelegationHost {
@@ -296,7 +301,7 @@ export class Orchestrator {
         await t.delete(id);
       },
       screenTail: (id, lines) => t.bottom(id, lines).catch(() => ''),
-      persist: () => this.persist.schedule(),
+      persist: () => this.saveSoon(),
     };
   }
 }

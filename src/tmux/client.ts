@@ -62,6 +62,8 @@ export interface CaptureOptions {
 }
 
 const SEP = '\u001f';
+/** Longer texts (and texts with NUL bytes) are loaded through a tmux process's stdin instead. */
+const MAX_CONTROL_TEXT = 256 * 1024;
 const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{@cao_id}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
 
 /** tmux runs a single-argument command through `sh -c`; two or more arguments are exec'd directly. */
@@ -253,9 +255,15 @@ export class TmuxClient {
   pasteText(paneId: string, text: string, o: { bracketed?: boolean; keys?: string[] } = {}): Promise<void> {
     return this.serial(paneId, async () => {
       const buffer = `cao-${paneId.slice(1)}`;
-      const args = ['load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-d', ...(o.bracketed === false ? [] : ['-p']), '-b', buffer, '-t', paneId];
-      for (const key of o.keys ?? []) args.push(';', 'send-keys', '-t', paneId, key);
-      await this.exec(args, text);
+      const paste = ['paste-buffer', '-d', ...(o.bracketed === false ? [] : ['-p']), '-b', buffer, '-t', paneId];
+      const keys = (o.keys ?? []).map((key) => ['send-keys', '-t', paneId, key]);
+      const control = [...this.controls.values()].find((c) => c.isOpen);
+      if (control && !text.includes('\0') && text.length <= MAX_CONTROL_TEXT) {
+        // Through the open control connection: ~0.06 ms instead of a ~4 ms tmux process per message.
+        await Promise.all([control.command(['set-buffer', '-b', buffer, '--', text]), control.command(paste), ...keys.map((k) => control.command(k))]);
+        return;
+      }
+      await this.exec(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys.flatMap((k) => [';', ...k])], text);
     });
   }
 

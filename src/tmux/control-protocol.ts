@@ -59,10 +59,24 @@ export class ControlParser {
   }
 }
 
-/** Quote one argument for tmux's command parser (single quotes, like sh). */
+/**
+ * Quote one argument for tmux's command parser. Safe words stay bare; anything else is written in
+ * double quotes with `\\`, `"` and `$` escaped and control characters (line breaks included) and
+ * `~` as octal escapes, so any text, even multi-line, fits on the one line a control-mode command is.
+ * A NUL byte cannot be expressed and is refused.
+ */
 export function quoteArg(s: string): string {
-  if (/[\r\n]/.test(s)) throw new Error('control-mode arguments cannot contain line breaks');
-  return /^[A-Za-z0-9_%@=:.,/+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  if (s.includes('\0')) throw new Error('tmux arguments cannot contain NUL bytes');
+  if (/^[A-Za-z0-9_%@=:.,/+-]+$/.test(s)) return s;
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === '"' || ch === '$') out += `\\${ch}`;
+    // '~' too: tmux expands a leading one to $HOME even inside double quotes.
+    else if (c < 0x20 || c === 0x7f || ch === '~') out += `\\${c.toString(8).padStart(3, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
 }
 
 export const commandLine = (args: string[]) => args.map(quoteArg).join(' ');

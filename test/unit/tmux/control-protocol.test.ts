@@ -179,38 +179,31 @@ describe('quoteArg / commandLine', () => {
     }
   });
 
-  it('single-quotes words with spaces or characters tmux would interpret', () => {
-    expect(quoteArg('hello world')).toBe("'hello world'");
-    expect(quoteArg(';')).toBe("';'");
-    expect(quoteArg('$HOME')).toBe("'$HOME'");
-    expect(quoteArg('$1')).toBe("'$1'"); // a session id stays literal inside single quotes
-    expect(quoteArg('~/x')).toBe("'~/x'");
-    expect(quoteArg('#{pane_id}')).toBe("'#{pane_id}'");
-    expect(quoteArg('{')).toBe("'{'");
-    expect(quoteArg('a"b')).toBe("'a\"b'");
-    expect(quoteArg('back\\slash')).toBe("'back\\slash'");
-    expect(quoteArg('tab\there')).toBe("'tab\there'");
-    expect(quoteArg('❯ é')).toBe("'❯ é'");
+  it('double-quotes anything else, escaping what tmux would interpret', () => {
+    expect(quoteArg('hello world')).toBe('"hello world"');
+    expect(quoteArg(';')).toBe('";"');
+    expect(quoteArg('$HOME')).toBe('"\\$HOME"');
+    expect(quoteArg('#{pane_id}')).toBe('"#{pane_id}"');
+    expect(quoteArg('a"b')).toBe('"a\\"b"');
+    expect(quoteArg('back\\slash')).toBe('"back\\\\slash"');
+    expect(quoteArg("it's")).toBe('"it\'s"');
+    expect(quoteArg('~/x')).toBe('"\\176/x"');
+    expect(quoteArg('❯ é')).toBe('"❯ é"');
   });
 
-  it('quotes the empty string so it stays an argument', () => {
-    expect(quoteArg('')).toBe("''");
+  it('writes control characters, line breaks included, as octal escapes so a command stays one line', () => {
+    expect(quoteArg('two\nlines')).toBe('"two\\012lines"');
+    expect(quoteArg('cr\r\ttab\u001b[1m\u007f')).toBe('"cr\\015\\011tab\\033[1m\\177"');
+    expect(commandLine(['set-buffer', '--', 'a\nb'])).not.toMatch(/\n/);
   });
 
-  it("escapes single quotes the sh way: ' becomes '\\''", () => {
-    expect(quoteArg("it's")).toBe("'it'\\''s'");
-    expect(quoteArg("'")).toBe("''\\'''");
-  });
-
-  it('refuses line breaks, which would end the control-mode command', () => {
-    expect(() => quoteArg('two\nlines')).toThrow(/line breaks/);
-    expect(() => quoteArg('cr\r')).toThrow(/line breaks/);
-    expect(() => commandLine(['send-keys', '-t', '%1', 'a\nb'])).toThrow(/line breaks/);
+  it('quotes the empty string so it stays an argument, and refuses NUL', () => {
+    expect(quoteArg('')).toBe('""');
+    expect(() => quoteArg('a\u0000b')).toThrow(/NUL/);
   });
 
   it('joins quoted arguments with spaces', () => {
     expect(commandLine(['capture-pane', '-p', '-J', '-t', '%3'])).toBe('capture-pane -p -J -t %3');
-    expect(commandLine(['send-keys', '-t', '%1', '-l', "don't stop"])).toBe("send-keys -t %1 -l 'don'\\''t stop'");
-    expect(commandLine(['display-message', '-p', '#{session_name} x'])).toBe("display-message -p '#{session_name} x'");
+    expect(commandLine(['display-message', '-p', '#{session_name} x'])).toBe('display-message -p "#{session_name} x"');
   });
 });
