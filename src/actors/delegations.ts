@@ -29,7 +29,7 @@ export interface DelegationHost {
   send(event: { type: 'handoff.spawn'; input: HandoffContext } | { type: 'assign.spawn'; input: AssignContext } | { type: 'child.stop'; id: string }): void;
   child(id: string): ActorRefFrom<typeof handoffMachine> | ActorRefFrom<typeof assignMachine> | undefined;
   children(): string[];
-  terminal(id: string): { status: TerminalStatus; turn: number; reason: string | null; provider: string; session: string; workingDirectory: string } | undefined;
+  terminal(id: string): { status: TerminalStatus; turn: number; reason: string | null; provider: string; session: string; workingDirectory: string; yolo: boolean } | undefined;
   paneDirectory(id: string): Promise<string | null>;
   ensureWorker(plan: WorkerPlan): Promise<void>;
   readAnswer(id: string): Promise<string>;
@@ -195,6 +195,7 @@ export class Delegations {
       workerId: newTerminalId(), callerId: r.callerId ?? null, agentProfile: profile.name, provider,
       session: caller?.session ?? newSessionName(), newSession: !caller,
       workingDirectory: requireWorkingDirectory(r.workingDirectory ?? inherited),
+      yolo: caller?.yolo ?? false,
     };
   }
 

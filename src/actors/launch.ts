@@ -40,6 +40,8 @@ export interface LaunchRequest {
 }
 
 export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<PaneRef> {
+  const env = agentEnv(r.baseEnv, { ...r.caoEnv, CAO_TERMINAL_ID: r.terminalId });
+  mkdirSync(r.terminalDir, { recursive: true, mode: 0o700 });
   const spec = r.provider.launch({
     terminalId: r.terminalId,
     profile: r.profile,
@@ -47,8 +49,8 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     terminalDir: r.terminalDir,
     yolo: r.yolo,
     caoEnv: r.caoEnv,
+    env,
   });
-  mkdirSync(r.terminalDir, { recursive: true, mode: 0o700 });
   for (const f of spec.files) {
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.content, { mode: 0o600 });
@@ -58,7 +60,7 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     session: r.session,
     windowName: r.windowName,
     cwd: r.workingDirectory,
-    env: agentEnv(r.baseEnv, { ...r.caoEnv, ...spec.env, CAO_TERMINAL_ID: r.terminalId }),
+    env: { ...env, ...spec.env, CAO_TERMINAL_ID: r.terminalId },
     argv: spec.argv,
   };
   try {

@@ -289,7 +289,10 @@ export class Orchestrator {
         if (!t.has(id)) return undefined;
         const r = t.record(id);
         const ctx = t.context(id);
-        return { status: t.status(id), turn: ctx?.turn ?? 0, reason: ctx?.reason ?? null, provider: r.provider, session: r.session, workingDirectory: r.workingDirectory };
+        return {
+          status: t.status(id), turn: ctx?.turn ?? 0, reason: ctx?.reason ?? null, provider: r.provider,
+          session: r.session, workingDirectory: r.workingDirectory, yolo: r.yolo ?? false,
+        };
       },
       paneDirectory: (id) => t.workingDirectory(id),
       ensureWorker: (plan) => t.ensureWorker(plan),

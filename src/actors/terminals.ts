@@ -32,7 +32,7 @@ export interface CreateTerminalRequest {
 }
 
 type TerminalRef = ActorRefFrom<typeof terminalMachine>;
-type Fields = Pick<TerminalRecord, 'id' | 'session' | 'windowName' | 'windowId' | 'paneId' | 'provider' | 'agentProfile' | 'workingDirectory'>;
+type Fields = Pick<TerminalRecord, 'id' | 'session' | 'windowName' | 'windowId' | 'paneId' | 'provider' | 'agentProfile' | 'workingDirectory' | 'yolo'>;
 
 export interface TerminalsDeps {
   config: CaoConfig;
@@ -139,7 +139,7 @@ export class Terminals {
       caoEnv: this.caoEnv(),
       baseEnv: this.d.env,
     });
-    await this.register({ id, ...pane, provider: providerId, agentProfile: profile.name, workingDirectory: cwd }, false);
+    await this.register({ id, ...pane, provider: providerId, agentProfile: profile.name, workingDirectory: cwd, yolo: req.yolo ?? false }, false);
     this.d.log.info(`terminal ${id} (${profile.name}, ${providerId}) started in ${session} pane ${pane.paneId}`);
     if (req.wait !== false) await this.waitForStatus(id, (s) => s !== 'starting', this.d.startTimeoutMs + 5000);
     return this.view(id);
@@ -154,12 +154,12 @@ export class Terminals {
     const provider = requireProvider(plan.provider);
     const pane = (await this.d.tmux.listPanes()).find((p) => p.tag === plan.workerId);
     if (pane) {
-      await this.register({ id: plan.workerId, ...pane, provider, agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory }, true);
+      await this.register({ id: plan.workerId, ...pane, provider, agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, yolo: plan.yolo }, true);
       return;
     }
     const profile = requireProfile(this.d.config.home, plan.agentProfile);
     if (!plan.newSession && !(await this.d.tmux.hasSession(plan.session))) throw notFound(`Session '${plan.session}' not found`);
-    await this.create(plan.session, plan.newSession, profile, provider, { agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, wait: false }, plan.workerId);
+    await this.create(plan.session, plan.newSession, profile, provider, { agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, yolo: plan.yolo, wait: false }, plan.workerId);
   }
 
   /** Forget a terminal (its actor, record and files); the caller closes its window. */
@@ -191,7 +191,7 @@ export class Terminals {
     const provider = getProvider(r.provider);
     child.send({ type: 'INPUT' });
     try {
-      await this.d.tmux.pasteText(r.paneId, message, { bracketed: provider.input.bracketed, keys: provider.input.submitKeys });
+      await this.d.tmux.pasteText(r.paneId, message, { bracketed: provider.input.bracketed, keys: provider.input.submitKeys, awaitEcho: provider.input.awaitEcho });
     } catch (e) {
       child.send({ type: 'INPUT_FAILED' });
       throw e;

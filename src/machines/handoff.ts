@@ -25,6 +25,8 @@ export interface WorkerPlan {
   session: string;
   newSession: boolean;
   workingDirectory: string;
+  /** Inherited from the caller: may the worker act without asking? */
+  yolo: boolean;
 }
 
 export interface HandoffInput extends WorkerPlan {

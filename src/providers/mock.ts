@@ -79,4 +79,5 @@ export const mockProvider: Provider = {
   extractLastMessage: extractMockAnswer,
   input: { bracketed: true, submitKeys: ['Enter'] },
   exit: { text: '/exit' },
+  interruptKeys: ['Escape'],
 };

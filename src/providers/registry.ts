@@ -1,33 +1,24 @@
-/**
- * All providers by id. The seven real CLIs are registered by name (so listings and validation know
- * them) but are marked unsupported until their screen rules are built.
- */
+/** All providers by id; one file per CLI. */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { claudeCodeProvider } from './claude-code.js';
+import { codexProvider } from './codex.js';
+import { copilotCliProvider } from './copilot-cli.js';
+import { geminiCliProvider } from './gemini-cli.js';
+import { kimiCliProvider } from './kimi-cli.js';
+import { kiroCliProvider } from './kiro-cli.js';
 import { mockProvider } from './mock.js';
+import { qCliProvider } from './q-cli.js';
 import { PROVIDER_IDS, type Provider, type ProviderId } from './types.js';
 
-const planned = (id: ProviderId, displayName: string, binary: string): Provider => ({
-  id, displayName, binary,
-  supported: false,
-  launch: () => {
-    throw new Error(`provider '${id}' is not supported yet`);
-  },
-  startupDialogs: [],
-  classify: () => 'processing',
-  extractLastMessage: () => undefined,
-  input: { bracketed: true, submitKeys: ['Enter'] },
-  exit: { text: '/exit' },
-});
-
 const providers: Record<ProviderId, Provider> = {
-  kiro_cli: planned('kiro_cli', 'Kiro CLI', 'kiro-cli'),
-  claude_code: planned('claude_code', 'Claude Code', 'claude'),
-  codex: planned('codex', 'Codex CLI', 'codex'),
-  gemini_cli: planned('gemini_cli', 'Gemini CLI', 'gemini'),
-  kimi_cli: planned('kimi_cli', 'Kimi CLI', 'kimi'),
-  copilot_cli: planned('copilot_cli', 'GitHub Copilot CLI', 'copilot'),
-  q_cli: planned('q_cli', 'Amazon Q CLI', 'q'),
+  kiro_cli: kiroCliProvider,
+  claude_code: claudeCodeProvider,
+  codex: codexProvider,
+  gemini_cli: geminiCliProvider,
+  kimi_cli: kimiCliProvider,
+  copilot_cli: copilotCliProvider,
+  q_cli: qCliProvider,
   mock: mockProvider,
 };
 

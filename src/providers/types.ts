@@ -28,6 +28,8 @@ export interface LaunchContext {
    * servers with a reduced environment.
    */
   caoEnv: Record<string, string>;
+  /** The environment the agent will get (read only): lets a provider see, say, which API key is in use. */
+  env: Record<string, string>;
 }
 
 export interface LaunchSpec {
@@ -49,6 +51,11 @@ export interface InputRule {
   bracketed: boolean;
   /** Keys pressed after the paste to submit it. */
   submitKeys: string[];
+  /**
+   * Press the submit keys only once the pasted text has been drawn (the pane wrote output and then
+   * went quiet): for TUIs that drop an Enter arriving together with the paste.
+   */
+  awaitEcho?: boolean;
 }
 
 export type ExitAction = { keys: string[] } | { text: string };
@@ -68,4 +75,6 @@ export interface Provider {
   extractLastMessage(screen: string): string | undefined;
   input: InputRule;
   exit: ExitAction;
+  /** Keys that interrupt a running turn. */
+  interruptKeys: string[];
 }

@@ -15,6 +15,8 @@ export interface TerminalRecord {
   provider: ProviderId;
   agentProfile: string;
   workingDirectory: string;
+  /** The user let this agent act without asking (its workers inherit it). */
+  yolo?: boolean;
   createdAt: string;
   lastActive: string;
 }

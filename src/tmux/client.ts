@@ -64,6 +64,9 @@ export interface CaptureOptions {
 const SEP = '\u001f';
 /** Longer texts (and texts with NUL bytes) are loaded through a tmux process's stdin instead. */
 const MAX_CONTROL_TEXT = 256 * 1024;
+/** awaitEcho: the paste counts as drawn after this much quiet, or after the timeout. */
+const ECHO_QUIET_MS = 50;
+const ECHO_TIMEOUT_MS = 2000;
 const PANE_FORMAT = ['#{session_name}', '#{window_id}', '#{window_name}', '#{@cao_id}', '#{pane_id}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_current_path}', '#{pane_pid}'].join(SEP);
 
 /** tmux runs a single-argument command through `sh -c`; two or more arguments are exec'd directly. */
@@ -252,18 +255,54 @@ export class TmuxClient {
   }
 
   /** Paste text as one bracketed paste, then press the given keys (e.g. Enter). */
-  pasteText(paneId: string, text: string, o: { bracketed?: boolean; keys?: string[] } = {}): Promise<void> {
+  pasteText(paneId: string, text: string, o: { bracketed?: boolean; keys?: string[]; awaitEcho?: boolean } = {}): Promise<void> {
     return this.serial(paneId, async () => {
       const buffer = `cao-${paneId.slice(1)}`;
       const paste = ['paste-buffer', '-d', ...(o.bracketed === false ? [] : ['-p']), '-b', buffer, '-t', paneId];
       const keys = (o.keys ?? []).map((key) => ['send-keys', '-t', paneId, key]);
-      const control = [...this.controls.values()].find((c) => c.isOpen);
-      if (control && !text.includes('\0') && text.length <= MAX_CONTROL_TEXT) {
-        // Through the open control connection: ~0.06 ms instead of a ~4 ms tmux process per message.
-        await Promise.all([control.command(['set-buffer', '-b', buffer, '--', text]), control.command(paste), ...keys.map((k) => control.command(k))]);
+      if (o.awaitEcho && keys.length > 0) {
+        const drawn = this.outputSettled(paneId, ECHO_QUIET_MS, ECHO_TIMEOUT_MS);
+        await this.pasteNow(text, buffer, paste, []);
+        await drawn;
+        for (const k of keys) await this.command(k);
         return;
       }
-      await this.exec(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys.flatMap((k) => [';', ...k])], text);
+      await this.pasteNow(text, buffer, paste, keys);
+    });
+  }
+
+  /** Load the text into a buffer, paste it, press keys: through the open control connection when possible. */
+  private async pasteNow(text: string, buffer: string, paste: string[], keys: string[][]): Promise<void> {
+    const control = [...this.controls.values()].find((c) => c.isOpen);
+    if (control && !text.includes('\0') && text.length <= MAX_CONTROL_TEXT) {
+      // ~0.06 ms instead of a ~4 ms tmux process per message.
+      await Promise.all([control.command(['set-buffer', '-b', buffer, '--', text]), control.command(paste), ...keys.map((k) => control.command(k))]);
+      return;
+    }
+    await this.exec(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys.flatMap((k) => [';', ...k])], text);
+  }
+
+  /** Resolves once a watched pane wrote output and then stayed quiet for `quietMs` (or after `timeoutMs`). */
+  private outputSettled(paneId: string, quietMs: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const listeners = this.listeners.get(paneId);
+      const done = () => {
+        clearTimeout(quiet);
+        clearTimeout(deadline);
+        listeners?.delete(l);
+        resolve();
+      };
+      const l: PaneListener = {
+        output: () => {
+          clearTimeout(quiet);
+          quiet = setTimeout(done, quietMs);
+        },
+        check: () => undefined,
+      };
+      const deadline = setTimeout(done, timeoutMs);
+      if (listeners) listeners.add(l);
+      else done();
     });
   }
 

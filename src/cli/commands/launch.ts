@@ -27,7 +27,7 @@ export class LaunchCommand extends CaoCommand {
   sessionName = Option.String('--session-name', { description: 'Session name (cao- is prepended if missing)' });
   workingDirectory = Option.String('--working-directory', { description: 'Directory the agent works in (default: here)' });
   headless = Option.Boolean('--headless', false, { description: 'Do not attach to the tmux session' });
-  yolo = Option.Boolean('--yolo', false, { description: 'Skip the trust confirmation and let the agent act without asking' });
+  yolo = Option.Boolean('--yolo', false, { description: 'Skip the trust confirmation: the agent (and the workers it starts) act without asking' });
 
   async run(): Promise<number> {
     if (this.provider && !isProviderId(this.provider)) {
@@ -36,11 +36,15 @@ export class LaunchCommand extends CaoCommand {
     const cwd = resolveWorkingDirectory(this.workingDirectory ?? this.context.cwd, this.context.cwd);
     const api = this.api();
     const health = await api.health();
-    if (!this.yolo && !NO_CONFIRMATION.has(this.provider ?? '') && !(await this.confirmTrust(cwd))) {
-      this.context.stderr.write('Launch cancelled by user\n');
-      return 1;
+    let trusted = this.yolo;
+    if (!trusted && !NO_CONFIRMATION.has(this.provider ?? '')) {
+      if (!(await this.confirmTrust(cwd))) {
+        this.context.stderr.write('Launch cancelled by user\n');
+        return 1;
+      }
+      trusted = true;
     }
-    const t = await this.startAndWait(cwd);
+    const t = await this.startAndWait(cwd, trusted);
     this.out(`Session created: ${t.session_name}`);
     this.out(`Terminal created: ${t.name} (${t.id})`);
     if (t.status === 'exited' || t.status === 'error') {
@@ -63,7 +67,8 @@ export class LaunchCommand extends CaoCommand {
   }
 
   /** Create the session without blocking, and show its progress from the event stream until it is ready. */
-  private async startAndWait(cwd: string): Promise<TerminalView> {
+  /** `trusted`: the user agreed that the agent acts without asking (the CLI gets its permission-bypass flags). */
+  private async startAndWait(cwd: string, trusted: boolean): Promise<TerminalView> {
     const api = this.api();
     const progress = new Progress(this.context.stdout);
     const abort = new AbortController();
@@ -81,7 +86,7 @@ export class LaunchCommand extends CaoCommand {
       progress.update(`Starting ${this.agents}${this.provider ? ` (${this.provider})` : ''}…`);
       const created = await api.createSession({
         agent_profile: this.agents, provider: this.provider, session_name: this.sessionName,
-        working_directory: cwd, yolo: this.yolo, wait: false,
+        working_directory: cwd, yolo: trusted, wait: false,
       });
       id = created.id;
       progress.update(`Starting ${created.agent_profile} (${created.provider}) in ${created.session_name}…`);

@@ -4,7 +4,7 @@ import { handoffMachine, type HandoffContext, type HandoffInput } from '../../..
 
 const input: HandoffInput = {
   id: 'h1', workerId: 'w0000001', callerId: 'c0000001', agentProfile: 'developer', provider: 'mock', session: 'cao-t', newSession: false,
-  workingDirectory: '/work', message: 'do it', timeoutMs: 60_000, keepWorker: false, createdAt: '2026-01-01T00:00:00.000Z', requestId: null,
+  workingDirectory: '/work', yolo: false, message: 'do it', timeoutMs: 60_000, keepWorker: false, createdAt: '2026-01-01T00:00:00.000Z', requestId: null,
 };
 
 function harness(o: { keepWorker?: boolean; answer?: () => Promise<string>; create?: () => Promise<void> } = {}) {
