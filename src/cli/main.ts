@@ -3,6 +3,7 @@ import { Builtins, Cli } from 'clipanion';
 import { VERSION } from '../package.js';
 import type { CaoContext } from './base.js';
 import { DemoCommand } from './commands/demo.js';
+import { DetectCommand } from './commands/detect.js';
 import { InfoCommand } from './commands/info.js';
 import { InitCommand } from './commands/init.js';
 import { InstallCommand } from './commands/install.js';
@@ -12,7 +13,7 @@ import { ShutdownCommand } from './commands/shutdown.js';
 
 export function buildCli(): Cli<CaoContext> {
   const cli = new Cli<CaoContext>({ binaryName: 'cao', binaryLabel: 'cao (CLI Agent Orchestrator)', binaryVersion: VERSION });
-  for (const c of [LaunchCommand, ShutdownCommand, InfoCommand, InitCommand, InstallCommand, DemoCommand, McpServerCommand]) cli.register(c);
+  for (const c of [LaunchCommand, ShutdownCommand, InfoCommand, InitCommand, InstallCommand, DemoCommand, DetectCommand, McpServerCommand]) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
