@@ -3,23 +3,28 @@
  * persistence, and composes the terminals, the inbox and the delegations (handoff, assign), which
  * it restores after a restart and reconciles with tmux.
  */
+import { join } from 'node:path';
 import { createActor, type Actor, type ActorRefFrom } from 'xstate';
 import type { CaoConfig } from '../config.js';
 import { conflict, errorMessage, invalid, notFound } from '../errors.js';
 import { newSessionName, SESSION_NAME, SESSION_PREFIX, withSessionPrefix } from '../ids.js';
 import type { Logger } from '../log.js';
 import { assignMachine } from '../machines/assign.js';
+import { flowMachine, type FlowRun } from '../machines/flow.js';
+import type { FlowDefinition } from '../flows/definition.js';
 import { handoffMachine } from '../machines/handoff.js';
 import { orchestratorMachine } from '../machines/orchestrator.js';
 import { terminalMachine } from '../machines/terminal.js';
 import type { TerminalStatus } from '../providers/types.js';
 import type { Db } from '../store/db.js';
+import { flowRepo } from '../store/flows.js';
 import { handoffRepo } from '../store/handoffs.js';
 import { inboxRepo, type MessageRecord, type MessageStatus } from '../store/inbox.js';
 import { latestWriter, snapshotRepo, type SnapshotRepo } from '../store/snapshots.js';
 import { terminalRepo } from '../store/terminals.js';
 import type { TmuxClient } from '../tmux/client.js';
 import { Delegations, type DelegationHost, type DelegationRequest, type HandoffView } from './delegations.js';
+import { Flows, type FlowView } from './flows.js';
 import { EventBus } from './events.js';
 import { Inbox } from './inbox.js';
 import type { OutputMode } from './output.js';
@@ -53,6 +58,7 @@ export class Orchestrator {
   private readonly terminals: Terminals;
   private readonly inbox: Inbox;
   private readonly delegations: Delegations;
+  private readonly flows: Flows;
   private readonly snapshots: SnapshotRepo;
   private readonly persist: ReturnType<typeof latestWriter>;
   private readonly creatingSessions = new Set<string>();
@@ -82,6 +88,16 @@ export class Orchestrator {
     }, this.events, d.log);
     this.delegations = new Delegations(this.delegationHost(), handoffRepo(d.db.collection('handoffs')));
     this.events.subscribe((e) => this.delegations.onEvent(e));
+    this.flows = new Flows({
+      home: d.config.home,
+      flowsDir: join(d.config.home, 'flows'),
+      log: d.log,
+      send: (e) => this.root.send(e),
+      child: (id) => this.root.getSnapshot().children[id] as ActorRefFrom<typeof flowMachine> | undefined,
+      changed: () => this.saveSoon(),
+      createSession: (r) => this.createSession({ ...r, wait: true }),
+      sendInput: (id, message) => this.sendInput(id, message),
+    }, flowRepo(d.db.collection('flows')));
   }
 
   /** Restore every actor from the store and reconcile it with tmux. */
@@ -231,6 +247,36 @@ export class Orchestrator {
     return this.delegations.assign(r);
   }
 
+  // ── flows ─────────────────────────────────────────────────────────────────
+
+  listFlows(): FlowView[] {
+    return this.flows.list();
+  }
+
+  getFlow(name: string): FlowView {
+    return this.flows.get(name);
+  }
+
+  addFlowFile(path: string): Promise<FlowView> {
+    return this.flows.addFile(path);
+  }
+
+  createFlow(def: FlowDefinition): Promise<FlowView> {
+    return this.flows.create(def);
+  }
+
+  removeFlow(name: string): Promise<void> {
+    return this.flows.remove(name);
+  }
+
+  setFlowEnabled(name: string, enabled: boolean): Promise<FlowView> {
+    return this.flows.setEnabled(name, enabled);
+  }
+
+  runFlow(name: string): Promise<FlowRun> {
+    return this.flows.run(name);
+  }
+
   /** Stop watching (agents keep running in tmux), save the final snapshot. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -253,6 +299,7 @@ export class Orchestrator {
   private async restore(): Promise<void> {
     await this.terminals.load();
     await this.inbox.load();
+    await this.flows.load();
     const saved = await this.snapshots.load(ROOT_KEY).catch((e) => {
       this.d.log.warn(`discarding unreadable actor snapshot: ${errorMessage(e)}`);
       return undefined;
@@ -264,11 +311,13 @@ export class Orchestrator {
         }),
         handoff: handoffMachine.provide({ actors: this.delegations.handoffActors() }),
         assign: assignMachine.provide({ actors: this.delegations.assignActors() }),
+        flow: flowMachine.provide({ actors: this.flows.actors() }),
       },
     });
     this.root = createActor(logic, saved ? { snapshot: saved as never } : {});
     this.root.start();
     this.terminals.reconcile();
+    this.flows.reconcile(Object.keys(this.root.getSnapshot().children));
     await this.delegations.restore();
     await this.inbox.resume();
     this.saveSoon();

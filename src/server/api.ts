@@ -6,6 +6,7 @@ export type CaoApi = Pick<
   | 'events' | 'createSession' | 'addTerminal' | 'listSessions' | 'getSession' | 'listSessionTerminals' | 'deleteSession'
   | 'getTerminal' | 'allTerminals' | 'sendInput' | 'sendKeys' | 'getOutput' | 'exitTerminal' | 'deleteTerminal' | 'workingDirectory'
   | 'postMessage' | 'listMessages' | 'getMessage' | 'startHandoff' | 'getHandoff' | 'cancelHandoff' | 'assign'
+  | 'listFlows' | 'getFlow' | 'addFlowFile' | 'createFlow' | 'removeFlow' | 'setFlowEnabled' | 'runFlow'
 >;
 
 export interface ServerInfo {

@@ -7,6 +7,7 @@ import { errorHandler } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { delegationRoutes } from './routes/delegation.js';
 import { eventRoutes } from './routes/events.js';
+import { flowRoutes } from './routes/flows.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { terminalRoutes } from './routes/terminals.js';
 import { security } from './security.js';
@@ -29,7 +30,7 @@ export function createApp(d: AppDeps): Koa {
   });
   app.use(errorHandler(d.log));
   app.use(security({ token: d.token }));
-  for (const r of [health, sessionRoutes(d.api), terminalRoutes(d.api), agentRoutes(d.info.home), delegationRoutes(d.api), eventRoutes(d.api)]) {
+  for (const r of [health, sessionRoutes(d.api), terminalRoutes(d.api), agentRoutes(d.info.home), delegationRoutes(d.api), flowRoutes(d.api), eventRoutes(d.api)]) {
     app.use(r.routes());
     app.use(r.allowedMethods());
   }

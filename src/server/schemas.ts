@@ -72,3 +72,27 @@ export const HandoffBody = z
 export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(60).default(0) });
 
 export const AssignBody = z.object(Delegation);
+
+/** A flow by its fields (the prompt may use [[var]] placeholders), or a flow file to register. */
+export const CreateFlowBody = z.union([
+  z.object({ file_path: z.string().min(1) }).strict(),
+  z
+    .object({
+      name: z.string(),
+      schedule: z.string().min(1),
+      agent_profile: ProfileName,
+      provider: z.string().min(1).optional(),
+      prompt_template: z.string().min(1, 'prompt_template must not be empty'),
+      script: z.string().min(1).optional(),
+      working_directory: z.string().min(1).optional(),
+      timezone: z.string().min(1).optional(),
+    })
+    .strict()
+    .transform((b) => ({
+      definition: {
+        name: b.name, schedule: b.schedule, agentProfile: b.agent_profile, provider: b.provider as never,
+        prompt: b.prompt_template.trim(), script: b.script, workingDirectory: b.working_directory, timezone: b.timezone,
+        scriptTimeoutSeconds: 30,
+      },
+    })),
+]);

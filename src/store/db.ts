@@ -9,7 +9,7 @@ import Keyv from 'keyv';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const COLLECTIONS = ['terminals', 'snapshots', 'settings', 'inbox', 'handoffs'] as const;
+export const COLLECTIONS = ['terminals', 'snapshots', 'settings', 'inbox', 'handoffs', 'flows'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 
 export interface Db {

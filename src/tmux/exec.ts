@@ -77,3 +77,39 @@ export function spawnDetached(argv: string[], o: SpawnOptions): ChildProcess {
   const [cmd, ...args] = argv;
   return spawn(cmd!, args, o);
 }
+
+export interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Run a program (argv, no shell) to completion with a deadline: flows' gating scripts. Output is
+ * capped so a runaway script cannot exhaust memory.
+ */
+export function runProcess(argv: string[], o: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; maxBytes?: number }): Promise<ProcessResult> {
+  const max = o.maxBytes ?? 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(0, max)));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-max)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
