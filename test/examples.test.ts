@@ -42,4 +42,13 @@ describe('examples', () => {
     expect(output).toMatch(/✓ All checks passed/);
     expect(code, output).toBe(0);
   }, 60_000);
+
+  it('flow: scheduled prompts and a monitor gated by its health check', async () => {
+    const { code, output } = await runExample('flow');
+    expect(output).toMatch(/✓ the stand-up's next run is a weekday at 09:00 Berlin time/);
+    expect(output).toMatch(/✓ a healthy service keeps the monitor asleep/);
+    expect(output).toMatch(/✓ the script's output filled the prompt/);
+    expect(output).toMatch(/✓ All checks passed/);
+    expect(code, output).toBe(0);
+  }, 60_000);
 });

@@ -3,7 +3,9 @@
  * errors into the server's own message.
  */
 import type { StampedEvent } from '../actors/events.js';
+import type { FlowView } from '../actors/flows.js';
 import type { SessionView, TerminalMeta, TerminalView } from '../actors/views.js';
+import type { FlowRun } from '../machines/flow.js';
 
 export class ServerUnreachable extends Error {
   constructor(readonly baseUrl: string) {
@@ -80,6 +82,13 @@ export class ApiClient {
   sendKeys = (id: string, keys: string[]) => this.request<{ success: boolean }>('POST', `/terminals/${id}/keys`, { keys });
   output = (id: string, mode: 'full' | 'last' | 'tail', lines?: number) =>
     this.request<{ output: string }>('GET', `/terminals/${id}/output?mode=${mode}${lines ? `&lines=${lines}` : ''}`).then((r) => r.output);
+
+  listFlows = () => this.request<FlowView[]>('GET', '/flows');
+  addFlowFile = (filePath: string) => this.request<FlowView>('POST', '/flows', { file_path: filePath });
+  removeFlow = (name: string) => this.request<{ success: boolean }>('DELETE', `/flows/${encodeURIComponent(name)}`);
+  setFlowEnabled = (name: string, enabled: boolean) =>
+    this.request<{ flow: FlowView }>('POST', `/flows/${encodeURIComponent(name)}/${enabled ? 'enable' : 'disable'}`).then((r) => r.flow);
+  runFlow = (name: string) => this.request<{ executed: boolean; run: FlowRun }>('POST', `/flows/${encodeURIComponent(name)}/run`);
 
   /**
    * Follow the event stream. Resolves once connected (after the snapshot arrived); events are

@@ -4,6 +4,11 @@ import { VERSION } from '../package.js';
 import type { CaoContext } from './base.js';
 import { DemoCommand } from './commands/demo.js';
 import { DetectCommand } from './commands/detect.js';
+import { FlowAddCommand } from './commands/flow/add.js';
+import { FlowListCommand } from './commands/flow/list.js';
+import { FlowRemoveCommand } from './commands/flow/remove.js';
+import { FlowRunCommand } from './commands/flow/run.js';
+import { FlowDisableCommand, FlowEnableCommand } from './commands/flow/toggle.js';
 import { InfoCommand } from './commands/info.js';
 import { InitCommand } from './commands/init.js';
 import { InstallCommand } from './commands/install.js';
@@ -13,7 +18,8 @@ import { ShutdownCommand } from './commands/shutdown.js';
 
 export function buildCli(): Cli<CaoContext> {
   const cli = new Cli<CaoContext>({ binaryName: 'cao', binaryLabel: 'cao (CLI Agent Orchestrator)', binaryVersion: VERSION });
-  for (const c of [LaunchCommand, ShutdownCommand, InfoCommand, InitCommand, InstallCommand, DemoCommand, DetectCommand, McpServerCommand]) cli.register(c);
+  for (const c of [LaunchCommand, ShutdownCommand, InfoCommand, InitCommand, InstallCommand, DemoCommand, DetectCommand, McpServerCommand,
+    FlowAddCommand, FlowListCommand, FlowEnableCommand, FlowDisableCommand, FlowRunCommand, FlowRemoveCommand]) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
