@@ -2,8 +2,8 @@
  * Launching an agent CLI in a new tmux window: the provider's launch spec, its per-terminal files
  * under CAO_HOME, and an explicit environment. The CLI is the window's own command (no shell).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AgentProfile } from '../profiles/schema.js';
 import type { Provider } from '../providers/types.js';
 import type { NewPaneSpec, PaneRef, TmuxClient } from '../tmux/client.js';
@@ -12,10 +12,12 @@ import { conflict, notFound } from '../errors.js';
 
 /** Variables of cao's own environment that must not leak into agents. */
 const DROPPED = /^(TMUX|TMUX_PANE|CAO_TERMINAL_ID|CLAUDECODE|CLAUDE_.*|CODEX_.*)$/;
-/** ...except these, which select how a CLI authenticates. */
+/** ...except these, which select how a CLI authenticates or where its config lives, or tune its retries. */
 const KEPT = new Set([
   'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY',
   'CLAUDE_CODE_SKIP_BEDROCK_AUTH', 'CLAUDE_CODE_SKIP_VERTEX_AUTH', 'CLAUDE_CODE_SKIP_FOUNDRY_AUTH',
+  'CLAUDE_CODE_OAUTH_TOKEN', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_MAX_RETRIES',
+  'CODEX_HOME',
 ]);
 
 export function agentEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
@@ -51,6 +53,10 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     caoEnv: r.caoEnv,
     env,
   });
+  // Files a CLI needs outside the terminal's folder (a few CLIs read only fixed places) are listed
+  // first, so that removing the terminal removes them too.
+  const external = spec.files.map((f) => f.path).filter((p) => !p.startsWith(`${r.terminalDir}/`));
+  if (external.length > 0) writeFileSync(join(r.terminalDir, EXTERNAL_FILES), JSON.stringify(external), { mode: 0o600 });
   for (const f of spec.files) {
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.content, { mode: 0o600 });
@@ -73,6 +79,14 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
   }
 }
 
+const EXTERNAL_FILES = 'external-files.json';
+
+/** Remove a terminal's folder and the files it wrote elsewhere. */
 export function removeTerminalDir(dir: string): void {
+  try {
+    for (const f of JSON.parse(readFileSync(join(dir, EXTERNAL_FILES), 'utf8')) as string[]) rmSync(f, { force: true });
+  } catch {
+    // nothing written outside
+  }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,11 +1,15 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { homePaths, loadConfig } from '../../config.js';
-import { parseProfile, PROFILE_NAME } from '../../profiles/schema.js';
+import { parseProfile, PROFILE_NAME, type AgentProfile } from '../../profiles/schema.js';
 import { loadProfile } from '../../profiles/store.js';
+import { kiroAgentJson } from '../../providers/kiro-family.js';
+import { mcpServersFor, type McpServerSpec } from '../../providers/mcp-config.js';
+import { qAgentsDir } from '../../providers/q-cli.js';
 import { isProviderId } from '../../providers/registry.js';
-import { PROVIDER_IDS } from '../../providers/types.js';
+import { PROVIDER_IDS, type ProviderId } from '../../providers/types.js';
 import { CaoCommand } from '../base.js';
 
 const DOWNLOAD_TIMEOUT_MS = 30_000;
@@ -20,10 +24,13 @@ export class InstallCommand extends CaoCommand {
       ['Install from a file', '$0 install ./my-agent.md'],
       ['Install from a URL', '$0 install https://example.com/agents/data_analyst.md'],
       ['Copy a built-in so you can edit it', '$0 install developer'],
+      ['Also write a Kiro CLI agent (~/.kiro/agents/<name>.json)', '$0 install developer --provider kiro_cli'],
     ],
   });
   source = Option.String({ name: 'source' });
-  provider = Option.String('--provider', { description: 'Provider the profile is meant for (validated)' });
+  provider = Option.String('--provider', {
+    description: 'Provider the profile is meant for; kiro_cli, q_cli and copilot_cli also get the agent file those CLIs read',
+  });
 
   async run(): Promise<void> {
     if (this.provider && !isProviderId(this.provider)) {
@@ -42,6 +49,37 @@ export class InstallCommand extends CaoCommand {
     const script = this.copyMockScript(profile.mockScript, from, store);
     if (script) this.out(`✓ Mock script: ${script}`);
     if (profile.provider) this.out(`  provider: ${profile.provider}`);
+    const artifact = this.writeProviderAgent(this.provider as ProviderId | undefined, profile, home);
+    if (artifact) this.out(`✓ ${this.provider} agent: ${artifact}`);
+  }
+
+  /**
+   * The agent file a CLI reads by name (the original cao's `cao install --provider`): Kiro and Q
+   * agent JSON, Copilot `<name>.agent.md`. cao's own launches do not need it (they write a
+   * per-terminal agent); it lets the user run `kiro-cli chat --agent <name>` and the like directly.
+   */
+  private writeProviderAgent(provider: ProviderId | undefined, profile: AgentProfile, home: string): string | undefined {
+    const env = this.context.env;
+    const userHome = env.HOME || homedir();
+    if (provider === 'kiro_cli' || provider === 'q_cli') {
+      // The system prompt goes to a context file the agent loads as a resource.
+      let promptFile: string | undefined;
+      if (profile.systemPrompt) {
+        promptFile = join(home, 'agent-context', `${profile.name}.md`);
+        mkdirSync(dirname(promptFile), { recursive: true });
+        writeFileSync(promptFile, `${profile.systemPrompt}\n`);
+      }
+      const agent = kiroAgentJson(profile, { name: profile.name, promptFile, servers: installServers(profile), defaults: 'install' });
+      const dir = provider === 'kiro_cli' ? env.CAO_AGENTS_DIR || join(userHome, '.kiro', 'agents') : qAgentsDir(userHome);
+      return writeFile(join(dir, `${profile.name}.json`), `${JSON.stringify(agent, null, 2)}\n`);
+    }
+    if (provider === 'copilot_cli') {
+      const body = profile.systemPrompt.trim() || (profile.prompt ?? '').trim();
+      if (!body) throw new Error(`Agent '${profile.name}' has no usable prompt content for Copilot: give it a Markdown body or a 'prompt' field`);
+      const front = `---\nname: ${JSON.stringify(profile.name)}\ndescription: ${JSON.stringify(profile.description)}\n---\n`;
+      return writeFile(join(userHome, '.copilot', 'agents', `${profile.name}.agent.md`), `${front}${body}\n`);
+    }
+    return undefined;
   }
 
   /** A relative mockScript must travel with its profile, or the installed copy points at nothing. */
@@ -79,4 +117,23 @@ export class InstallCommand extends CaoCommand {
     const known = loadProfile(home, src);
     return { text: readFileSync(known.path!, 'utf8'), stem: src, from: known.path! };
   }
+}
+
+function writeFile(path: string, content: string): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+/**
+ * The profile's MCP servers for an installed agent: cao's own server points at this installation;
+ * no terminal id is written (the CLI's MCP servers inherit CAO_TERMINAL_ID from the pane).
+ */
+function installServers(profile: AgentProfile): Record<string, McpServerSpec> {
+  const servers = mcpServersFor(profile, '');
+  for (const s of Object.values(servers)) {
+    if (s.env?.CAO_TERMINAL_ID === '') delete s.env.CAO_TERMINAL_ID;
+    if (s.env && Object.keys(s.env).length === 0) delete s.env;
+  }
+  return servers;
 }
