@@ -33,13 +33,19 @@ export async function executeFlowRun(h: FlowRunHost, r: RunInput): Promise<FlowR
     if (!gate.execute) return done({ outcome: 'skipped', error: null });
     const prompt = renderPrompt(def.prompt, gate.vars);
     const t = await h.createSession({
-      agentProfile: def.agentProfile, provider: def.provider, workingDirectory: def.workingDirectory,
+      // Relative to the flow file, like its script.
+      agentProfile: def.agentProfile, provider: def.provider, workingDirectory: def.workingDirectory && resolve(folder, def.workingDirectory),
       sessionName: `${r.name.slice(0, 48)}-${randomBytes(2).toString('hex')}`,
     });
     if (t.status !== 'idle' && t.status !== 'completed') {
       return done({ outcome: 'failed', session: t.session_name, terminalId: t.id, error: `the agent did not start: it is ${t.status}${t.reason ? ` (${t.reason})` : ''}` });
     }
-    await h.sendInput(t.id, prompt);
+    try {
+      await h.sendInput(t.id, prompt);
+    } catch (e) {
+      // The session exists: the run names it, so it can be looked at (or removed).
+      return done({ outcome: 'failed', session: t.session_name, terminalId: t.id, error: e instanceof Error ? e.message : String(e) });
+    }
     return done({ outcome: 'executed', session: t.session_name, terminalId: t.id, error: null });
   } catch (e) {
     return done({ outcome: 'failed', error: e instanceof Error ? e.message : String(e) });

@@ -54,9 +54,11 @@ export const scheduleActor = fromCallback<FlowEvent, ScheduleInput>(({ input, se
     const at = new Date();
     sendBack({ type: 'FIRE', at: at.toISOString(), next: iso(nextRun(input.schedule, input.timezone, at)) });
   };
+  // A timer only fires once the clock shows the slot: timers may fire a little early and clocks may be set back,
+  // and a FIRE before the slot would compute that same slot as the next one and run it twice.
   const arm = (due: Date) => {
     const wait = due.getTime() - Date.now();
-    timer = wait <= 0 ? setTimeout(fire, 0) : setTimeout(() => (wait > MAX_TIMER_MS ? arm(due) : fire()), Math.min(wait, MAX_TIMER_MS));
+    timer = setTimeout(() => (Date.now() >= due.getTime() ? fire() : arm(due)), Math.max(0, Math.min(wait, MAX_TIMER_MS)));
   };
   const due = input.nextRunAt ? new Date(input.nextRunAt) : nextRun(input.schedule, input.timezone, new Date());
   if (!input.nextRunAt) sendBack({ type: 'SCHEDULED', next: iso(due) });
@@ -129,6 +131,7 @@ export class Flows {
 
   async remove(name: string): Promise<void> {
     this.record(name);
+    if (flowState(this.ref(name)?.getSnapshot().value) === 'running') throw conflict(`Flow '${name}' is running: remove it when the run has finished`);
     this.h.send({ type: 'child.stop', id: flowChildId(name) });
     this.records.delete(name);
     await this.repo.delete(name);
@@ -148,9 +151,10 @@ export class Flows {
     this.record(name);
     const ref = this.ref(name)!;
     if (flowState(ref.getSnapshot().value) === 'running') throw conflict(`Flow '${name}' is already running`);
-    const before = ref.getSnapshot().context.runs.length;
+    // The newest run before this one: once KEEP_RUNS are kept, the number of runs no longer grows.
+    const previous = ref.getSnapshot().context.runs[0];
     ref.send({ type: 'RUN', at: new Date().toISOString() });
-    const s = await waitFor(ref, (snap) => snap.context.current === null && snap.context.runs.length > before, { timeout: timeoutMs });
+    const s = await waitFor(ref, (snap) => snap.context.current === null && snap.context.runs[0] !== previous, { timeout: timeoutMs });
     return s.context.runs[0]!;
   }
 
@@ -168,13 +172,15 @@ export class Flows {
 
   /** A flow must name a profile and provider that exist now, not at its first run. */
   private check(def: FlowDefinition): void {
+    let profile: ReturnType<typeof requireProfile>;
     try {
-      requireProfile(this.h.home, def.agentProfile);
+      profile = requireProfile(this.h.home, def.agentProfile);
     } catch (e) {
       throw unprocessable(`agent_profile: ${(e as Error).message}`);
     }
     try {
-      requireProvider(def.provider);
+      // As a run's session will choose it: the flow's provider, else the profile's, else the default.
+      requireProvider(def.provider, profile.provider);
     } catch (e) {
       throw unprocessable(`provider: ${(e as Error).message}`);
     }
@@ -200,12 +206,13 @@ export class Flows {
   private follow(name: string): void {
     const ref = this.ref(name);
     if (!ref) return;
-    let seen = ref.getSnapshot().context.runs.length;
+    // The newest run seen (not how many: once KEEP_RUNS are kept, a new run does not change the count).
+    let seen = ref.getSnapshot().context.runs[0];
     ref.subscribe((s) => {
       this.h.changed();
       const r = this.records.get(name);
-      if (!r || s.context.runs.length === seen) return;
-      seen = s.context.runs.length;
+      if (!r || s.context.runs[0] === seen) return;
+      seen = s.context.runs[0];
       r.runs = s.context.runs;
       const last = s.context.runs[0]!;
       this.h.log.info(`flow ${name}: ${last.outcome}${last.session ? ` in ${last.session}` : ''}${last.error ? `: ${last.error}` : ''}`);

@@ -45,18 +45,52 @@ export class FlowFileError extends Error {
   }
 }
 
+/**
+ * gray-matter picks the frontmatter's language from the opening line (`---js` evaluates JavaScript):
+ * flow files are YAML only, and nothing in them is ever executed.
+ */
+const notYaml = (): never => {
+  throw new Error('flow files have YAML frontmatter only (the opening line must be just ---)');
+};
+const MATTER_OPTIONS = { language: 'yaml', engines: { javascript: notYaml, json: notYaml, coffee: notYaml } };
+
+/** An unquoted `schedule: * * * * *` or `schedule: @daily` is YAML syntax (an alias, a reserved sign), not a string. */
+const UNQUOTED_SCHEDULE = /^schedule:[ \t]*([*@][^\r\n]*)$/m;
+const quoteHint = (expr = '0 9 * * 1-5') => `quote the cron expression, as in schedule: "${expr}"`;
+
+/** What YAML made of a schedule that is not a string, in words. */
+function yamlValue(v: unknown): string {
+  if (v instanceof Date) return `a date (${v.toISOString()})`;
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `the ${typeof v} ${String(v)}`;
+}
+
 export function parseFlow(text: string, source: string): FlowDefinition {
   let parsed: matter.GrayMatterFile<string>;
   try {
-    parsed = matter(text, {});
+    parsed = matter(text, MATTER_OPTIONS);
   } catch (e) {
-    throw new FlowFileError(`${source}: the YAML frontmatter does not parse: ${(e as Error).message}`);
+    const unquoted = UNQUOTED_SCHEDULE.exec(text.split(/\r?\n---/)[0] ?? '');
+    const hint = unquoted ? `schedule: ${quoteHint(unquoted[1]!.replace(/\s+#.*$/, '').trim())} (unquoted, YAML reads a leading * or @ as its own syntax); ` : '';
+    throw new FlowFileError(`${source}: ${hint}the YAML frontmatter does not parse: ${(e as Error).message}`);
   }
-  // YAML reads an unquoted schedule such as 0 9 * * 1-5 fine, but numbers need to be strings here.
-  const data = { ...parsed.data, ...(typeof parsed.data.schedule === 'number' ? { schedule: String(parsed.data.schedule) } : {}) };
+  const data: unknown = parsed.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new FlowFileError(`${source}: frontmatter: expected keys and values (name, schedule, agent_profile, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`);
+  }
   const r = FlowFrontmatter.safeParse(data);
   if (!r.success) {
-    throw new FlowFileError(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || 'frontmatter'}: ${i.message}`).join('; ')}`);
+    throw new FlowFileError(`${source}: ${r.error.issues.map((i) => {
+      const field = i.path.join('.') || 'frontmatter';
+      // YAML reads some unquoted schedules as numbers (5, 1:30 is 90), dates or lists: say so, and how to fix it.
+      const schedule = (data as Record<string, unknown>).schedule;
+      if (field === 'schedule' && schedule === null) return `schedule: is empty; ${quoteHint()}`;
+      if (field === 'schedule' && schedule !== undefined && typeof schedule !== 'string') {
+        return `schedule: YAML read the unquoted value as ${yamlValue(schedule)}, not a cron expression; ${quoteHint()}`;
+      }
+      return `${field}: ${i.message}`;
+    }).join('; ')}`);
   }
   const f = r.data;
   try {
@@ -81,7 +115,9 @@ export function serializeFlow(d: FlowDefinition): string {
   if (d.workingDirectory) front.working_directory = d.workingDirectory;
   if (d.timezone) front.timezone = d.timezone;
   if (d.scriptTimeoutSeconds !== 30) front.script_timeout = d.scriptTimeoutSeconds;
-  return matter.stringify(`${d.prompt}\n`, front);
+  // A file object, not a string: matter.stringify(string) would parse the prompt as frontmatter first,
+  // so a prompt that starts with ---, or ---js, would add keys to the file (or run as JavaScript).
+  return matter.stringify({ content: `${d.prompt}\n` }, front, MATTER_OPTIONS);
 }
 
 const PLACEHOLDER = /\[\[(\w+)\]\]/g;
@@ -92,7 +128,7 @@ export function placeholders(template: string): string[] {
 
 /** Fill [[var]] placeholders; every placeholder must have a value. */
 export function renderPrompt(template: string, vars: Record<string, unknown>): string {
-  const missing = placeholders(template).filter((k) => !(k in vars)).sort();
+  const missing = placeholders(template).filter((k) => !Object.hasOwn(vars, k)).sort();
   if (missing.length > 0) throw new FlowFileError(`missing template variables: ${missing.join(', ')}`);
   return template.replace(PLACEHOLDER, (_, k: string) => {
     const v = vars[k];

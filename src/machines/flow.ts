@@ -86,7 +86,8 @@ export const flowMachine = setup({
   context: ({ input }) => ({ runs: [], ...input, current: null }),
   initial: 'starting',
   on: {
-    ENABLE: { actions: assign({ enabled: true }) },
+    // Enabled again (during a run): the next slot is computed from now, not taken from before it was disabled.
+    ENABLE: { actions: assign(({ context }) => (context.enabled ? {} : { enabled: true, nextRunAt: null })) },
     DISABLE: { actions: assign({ enabled: false }) },
   },
   states: {
@@ -97,7 +98,12 @@ export const flowMachine = setup({
         input: ({ context }) => ({ schedule: context.definition.schedule, timezone: context.definition.timezone, nextRunAt: context.nextRunAt }),
       },
       on: {
-        SCHEDULED: { actions: assign(({ event }) => ({ nextRunAt: event.next })) },
+        SCHEDULED: [
+          // Re-invoked with the time it computed, so the schedule actor's persisted input holds it: restored after a
+          // restart, it fires a slot that passed while the server was down instead of computing a new one from then.
+          { guard: ({ event }) => event.next !== null, target: 'scheduled', reenter: true, actions: assign(({ event }) => ({ nextRunAt: event.next })) },
+          { actions: assign(({ event }) => ({ nextRunAt: event.next })) },
+        ],
         FIRE: { target: 'running', actions: 'startRun' },
         RUN: { target: 'running', actions: 'startRun' },
         DISABLE: { target: 'paused', actions: assign({ enabled: false }) },
@@ -124,7 +130,7 @@ export const flowMachine = setup({
             type: 'recordRun',
             params: ({ context, event }) => ({
               trigger: context.current!.trigger, startedAt: context.current!.startedAt, finishedAt: context.current!.startedAt,
-              outcome: 'failed' as const, session: null, terminalId: null, error: (event.error as Error).message,
+              outcome: 'failed' as const, session: null, terminalId: null, error: event.error instanceof Error ? event.error.message : String(event.error),
             }),
           },
         },

@@ -73,26 +73,38 @@ export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(60
 
 export const AssignBody = z.object(Delegation);
 
-/** A flow by its fields (the prompt may use [[var]] placeholders), or a flow file to register. */
-export const CreateFlowBody = z.union([
-  z.object({ file_path: z.string().min(1) }).strict(),
-  z
-    .object({
-      name: z.string(),
-      schedule: z.string().min(1),
-      agent_profile: ProfileName,
-      provider: z.string().min(1).optional(),
-      prompt_template: z.string().min(1, 'prompt_template must not be empty'),
-      script: z.string().min(1).optional(),
-      working_directory: z.string().min(1).optional(),
-      timezone: z.string().min(1).optional(),
-    })
-    .strict()
-    .transform((b) => ({
-      definition: {
-        name: b.name, schedule: b.schedule, agentProfile: b.agent_profile, provider: b.provider as never,
-        prompt: b.prompt_template.trim(), script: b.script, workingDirectory: b.working_directory, timezone: b.timezone,
-        scriptTimeoutSeconds: 30,
-      },
-    })),
-]);
+const CreateFlowFile = z.object({ file_path: z.string().min(1) }).strict();
+
+const CreateFlowFields = z
+  .object({
+    name: z.string(),
+    schedule: z.string().min(1),
+    agent_profile: ProfileName,
+    provider: z.string().min(1).optional(),
+    prompt_template: z.string().min(1, 'prompt_template must not be empty'),
+    script: z.string().min(1).optional(),
+    working_directory: z.string().min(1).optional(),
+    timezone: z.string().min(1).optional(),
+    /** How long the gating script may run, in seconds (default 30), as in a flow file. */
+    script_timeout: z.number().int().min(1).max(600).optional(),
+  })
+  .strict()
+  .transform((b) => ({
+    definition: {
+      name: b.name, schedule: b.schedule, agentProfile: b.agent_profile, provider: b.provider as never,
+      prompt: b.prompt_template.trim(), script: b.script, workingDirectory: b.working_directory, timezone: b.timezone,
+      scriptTimeoutSeconds: b.script_timeout ?? 30,
+    },
+  }));
+
+/**
+ * A flow by its fields (the prompt may use [[var]] placeholders), or a flow file to register. The
+ * shape is chosen by whether `file_path` is there, so an error names the field that is wrong (a
+ * union would only say "Invalid input").
+ */
+export const CreateFlowBody = z.looseObject({}).transform((b, ctx) => {
+  const r = 'file_path' in b ? CreateFlowFile.safeParse(b) : CreateFlowFields.safeParse(b);
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+  return z.NEVER;
+});

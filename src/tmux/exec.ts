@@ -87,29 +87,50 @@ export interface ProcessResult {
 
 /**
  * Run a program (argv, no shell) to completion with a deadline: flows' gating scripts. Output is
- * capped so a runaway script cannot exhaust memory.
+ * capped so a runaway script cannot exhaust memory. The program gets its own process group, and the
+ * deadline kills the whole group: a shell script's children (`sleep`, `curl`) would otherwise keep
+ * running and hold the output pipes open long after the deadline.
  */
 export function runProcess(argv: string[], o: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; maxBytes?: number }): Promise<ProcessResult> {
   const max = o.maxBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
-    const child = spawn(cmd!, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const finish = (code: number | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      resolve({ code, stdout, stderr, timedOut });
+    };
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(0, max)));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-max)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      // A process that left the group may still hold the pipes: do not wait for it.
+      grace = setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        finish(null);
+      }, 1000);
     }, o.timeoutMs);
     child.on('error', (e) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       reject(e);
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
+    child.on('close', (code) => finish(code));
   });
 }

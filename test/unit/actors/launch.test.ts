@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentEnv, launchAgent, removeTerminalDir } from '../../../src/actors/launch.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
+import { getProvider } from '../../../src/providers/registry.js';
 import type { Provider } from '../../../src/providers/types.js';
 import type { NewPaneSpec, TmuxClient } from '../../../src/tmux/client.js';
 
@@ -29,9 +30,10 @@ describe('launchAgent', () => {
   it('writes the launch files, and removing the terminal removes files it wrote elsewhere too', async () => {
     const terminalDir = join(tmp(), 'terminals', 'ab12cd34');
     const elsewhere = join(tmp(), 'agents', 'cao-ab12cd34.json');
-    const provider = {
+    const provider: Provider = {
+      ...getProvider('mock'),
       launch: (ctx) => ({ argv: ['agent', '--x'], env: { A: '1' }, files: [{ path: join(ctx.terminalDir, 'prompt.md'), content: 'p' }, { path: elsewhere, content: '{}' }] }),
-    } as Provider;
+    };
     let spec: NewPaneSpec | undefined;
     const tmux = { newWindow: async (s: NewPaneSpec) => ((spec = s), { session: s.session, windowId: '@1', windowName: s.windowName, paneId: '%1' }) } as unknown as TmuxClient;
     await launchAgent(tmux, {
