@@ -18,7 +18,8 @@
  * every outcome is the one the rules predict for the providers this machine has.
  */
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../src/package.js';
@@ -63,18 +64,28 @@ type Outcome = { provider: string; answered?: boolean; refused?: undefined } | {
 
 const execFileAsync = promisify(execFile);
 
+function onlyNodeAndTmux(path: string): string {
+  const dirs = path.split(delimiter).filter((d) => existsSync(join(d, 'tmux')));
+  return [dirname(process.execPath), ...dirs.slice(0, 1)].join(delimiter);
+}
+
+// The outcome must not depend on which agent CLIs this machine happens to have: the private server
+// sees only node and tmux, unless you ask for the real team (CAO_EXAMPLE_REAL_CLIS=1, with their keys set up).
+if (process.env.CAO_EXAMPLE_REAL_CLIS !== '1') process.env.PATH = onlyNodeAndTmux(process.env.PATH ?? '');
+
 await runExample('cao example "cross-provider": one team, several agent CLIs', AGENTS, async (ex) => {
   const providers = (await ex.http<ProviderInfo[]>('GET', '/agents/providers')).body;
   const info = (name: string) => providers.find((p) => p.name === name)!;
   const defaultProvider = providers.find((p) => p.default)!.name;
+  const usable = (name: string) => info(name).supported && info(name).installed;
   for (const name of ['mock', 'claude_code', 'codex', defaultProvider]) {
     const p = info(name);
     ex.log(`provider ${name.padEnd(11)} ${p.supported ? 'supported' : 'not supported yet'}, ${p.installed ? 'installed' : 'not installed'}${p.default ? ' (the default)' : ''}`);
   }
-  // cao decides placement from `supported`; whether the CLI is installed only decides whether it then starts.
-  ex.log(info('claude_code').supported && info('codex').supported
-    ? 'claude_code and codex are supported: the team really mixes CLIs (they need their own setup and keys)'
-    : `only ${providers.filter((p) => p.supported).map((p) => p.name).join(', ')} can run here: workers pinned elsewhere must be refused, never moved`);
+  // A worker runs where its profile pins it, or nowhere: a provider that cannot run here is refused, never swapped.
+  ex.log(usable('claude_code') && usable('codex')
+    ? 'claude_code and codex can run here: the team really mixes CLIs (they need their own setup and keys)'
+    : `only ${providers.filter((p) => p.supported && p.installed).map((p) => p.name).join(', ')} can run here: workers pinned elsewhere must be refused, never moved`);
 
   const terminalCount = async () => (await ex.http<unknown[]>('GET', '/terminals')).body.length;
   const refusal = (body: unknown, status: number) => `${status} ${(body as ErrorBody).error?.message ?? JSON.stringify(body)}`;
@@ -83,13 +94,13 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
 
   /** One check per placement: the outcome must be what the rules predict for `expected`. */
   const judge = (rule: string, request: string, profile: string, caller: string, expected: string, got: Outcome, why = '') => {
-    const ok = info(expected).supported
+    const ok = usable(expected)
       ? got.provider === expected && got.answered !== false
-      : got.refused !== undefined && got.refused.includes(`Provider '${expected}' is not supported yet`) && !got.created;
+      : got.refused !== undefined && new RegExp(`Provider '${expected}' (is not supported yet|cannot start here)`).test(got.refused) && !got.created;
     const result = got.provider ? `${got.provider}${got.answered ? ', answered' : got.answered === false ? ', did NOT answer' : ''}` : `refused: ${got.refused}`;
     const pin = PINNED[profile] ?? '—';
     ex.check(`${rule} ${request.padEnd(54)} ${`${profile} [${pin}]`.padEnd(33)} ${caller.padEnd(9)} → ${result}`, ok,
-      `expected ${info(expected).supported ? `to run on ${expected}` : `a refusal: ${expected} is not supported`}${why}`);
+      `expected ${usable(expected) ? `to run on ${expected}` : `a refusal: ${expected} cannot run here`}${why}`);
   };
 
   // ── (c) the session's first terminal: the supervisor names no provider, so the request's applies.
@@ -101,7 +112,7 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
   const storyStart = ex.events.length;
   await ex.api.sendInput(sup.id, REQUEST);
   // A real Codex may take minutes to write the template; the mock answers (or is refused) at once.
-  await ex.turnEnd(sup.id, 1, 'the supervisor dispatching the team', info('codex').supported ? 330_000 : 30_000);
+  await ex.turnEnd(sup.id, 1, 'the supervisor dispatching the team', usable('codex') ? 330_000 : 30_000);
   const screen = await ex.api.output(sup.id, 'full');
   /**
    * Where a worker the supervisor asked for ended up. The script printed each tool's answer on the

@@ -14,7 +14,7 @@ import { flowMachine, flowState, type FlowEvent, type FlowRun, type RunInput, ty
 import type { OrchestratorEvent } from '../machines/orchestrator.js';
 import type { FlowRecord, FlowRepo } from '../store/flows.js';
 import { executeFlowRun, type FlowRunHost } from './flow-run.js';
-import { requireProfile, requireProvider } from './requests.js';
+import { requireKnownProvider, requireProfile } from './requests.js';
 
 type FlowRef = ActorRefFrom<typeof flowMachine>;
 export const flowChildId = (name: string) => `flow-${name}`;
@@ -170,7 +170,10 @@ export class Flows {
     return this.view(def.name);
   }
 
-  /** A flow must name a profile and provider that exist now, not at its first run. */
+  /**
+   * A flow must name a profile and a provider cao knows now, not at its first run. The provider's
+   * CLI may be installed later; a run without it fails with the reason.
+   */
   private check(def: FlowDefinition): void {
     let profile: ReturnType<typeof requireProfile>;
     try {
@@ -180,7 +183,7 @@ export class Flows {
     }
     try {
       // As a run's session will choose it: the flow's provider, else the profile's, else the default.
-      requireProvider(def.provider, profile.provider);
+      requireKnownProvider(def.provider, profile.provider);
     } catch (e) {
       throw unprocessable(`provider: ${(e as Error).message}`);
     }

@@ -88,5 +88,5 @@ export function removeTerminalDir(dir: string): void {
   } catch {
     // nothing written outside
   }
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }

@@ -3,7 +3,7 @@ import { invalid, notFound, unprocessable } from '../errors.js';
 import { SESSION_NAME, SESSION_PREFIX } from '../ids.js';
 import { ProfileError, type AgentProfile } from '../profiles/schema.js';
 import { loadProfile, ProfileNotFound } from '../profiles/store.js';
-import { getProvider, isProviderId } from '../providers/registry.js';
+import { getProvider, isInstalled, isProviderId } from '../providers/registry.js';
 import { DEFAULT_PROVIDER, PROVIDER_IDS, type ProviderId } from '../providers/types.js';
 import { resolveWorkingDirectory, WorkdirError } from '../workdir.js';
 
@@ -18,11 +18,20 @@ export function requireProfile(home: string, name: string): AgentProfile {
 }
 
 /** The first provider named, else the default; every name given must exist, the chosen one be supported. */
-export function requireProvider(...candidates: (string | undefined)[]): ProviderId {
+export function requireKnownProvider(...candidates: (string | undefined)[]): ProviderId {
   const unknown = candidates.find((c) => c !== undefined && !isProviderId(c));
   if (unknown !== undefined) throw invalid(`Invalid provider '${unknown}'. Available providers: ${PROVIDER_IDS.join(', ')}`);
   const p = (candidates.find((c) => c !== undefined) ?? DEFAULT_PROVIDER) as ProviderId;
   if (!getProvider(p).supported) throw unprocessable(`Provider '${p}' is not supported yet by this version of cao`);
+  return p;
+}
+
+/** As requireKnownProvider, for starting an agent now: its CLI must also be installed. */
+export function requireProvider(...candidates: (string | undefined)[]): ProviderId {
+  const p = requireKnownProvider(...candidates);
+  const { binary } = getProvider(p);
+  // Refuse now, clearly, instead of starting a window whose command does not exist.
+  if (!isInstalled(binary)) throw unprocessable(`Provider '${p}' cannot start here: its CLI \`${binary}\` is not installed (not on cao-server's PATH)`);
   return p;
 }
 

@@ -178,8 +178,9 @@ export class Terminals {
 
   async delete(id: string): Promise<void> {
     const r = this.record(id);
-    await this.forget(r);
+    // Window first: a CLI still running would write into its folder again after we removed it.
     await this.d.tmux.killWindow(r.windowId);
+    await this.forget(r);
   }
 
   // ── I/O on the pane ──────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/actors/flows.js';
 import { parseFlow } from '../../src/flows/definition.js';
 import type { FlowRun } from '../../src/machines/flow.js';
-import { allProviders } from '../../src/providers/registry.js';
+import { allProviders, isInstalled } from '../../src/providers/registry.js';
 import { writeAgent } from '../helpers/agents.js';
 import { sleep, startServer, statusReached, type CaoServer, type TerminalJson } from '../helpers/server.js';
 
@@ -96,8 +96,9 @@ async function answerOf(terminalId: string): Promise<string> {
   return out.body.output as string;
 }
 
-/** A provider that exists but is not supported (yet): codex when it still is one. */
-const unsupported = () => allProviders().find((p) => p.id === 'codex' && !p.supported) ?? allProviders().find((p) => !p.supported);
+/** A provider that exists but cannot run here: not supported yet, or its CLI not on PATH. */
+/** A real provider whose CLI is not on this machine's PATH (the server shares the test's PATH). */
+const notInstalled = () => allProviders().find((p) => p.id !== 'mock' && !isInstalled(p.binary));
 
 describe('POST /flows', () => {
   it('by fields: 201, the flow as a view, and the file written under CAO_HOME/flows parses back', async () => {
@@ -170,10 +171,8 @@ describe('POST /flows', () => {
       await refused({ name: 'bad-profile', agent_profile: 'no_such_agent' }, /agent_profile: .*no_such_agent.*not found/);
     });
 
-    it('an unsupported provider, and one that does not exist', async () => {
-      const p = unsupported();
-      if (p) await refused({ name: 'bad-provider', provider: p.id }, new RegExp(`provider: .*${p.id}.*not supported`));
-      await refused({ name: 'bad-provider', provider: 'chatgpt' }, /provider: /);
+    it('a provider that does not exist', async () => {
+      await refused({ name: 'bad-provider', provider: 'chatgpt' }, /provider: .*expected one of .*kiro_cli/);
     });
 
     it('a bad name', async () => {
@@ -220,20 +219,23 @@ describe('POST /flows', () => {
     for (let i = 0; i < prompts.length; i++) expect((await s.del(`/flows/inject-${i}`)).status).toBe(200);
   });
 
-  it('a flow without a provider is checked with the provider its profile names (the one its runs would use)', async () => {
-    const p = unsupported();
+  it('a flow whose provider CLI is not installed yet is registered; its run fails saying which CLI is missing', async () => {
+    const p = notInstalled();
     if (!p) return;
-    writeFileSync(join(s.home, 'agent-store', 'flow_unsupported.md'), `---\nname: flow_unsupported\ndescription: x\nprovider: ${p.id}\n---\nYou are a test agent.\n`);
-    const r = await s.post('/flows', { name: 'unsupported-profile', schedule: '@daily', agent_profile: 'flow_unsupported', prompt_template: 'x' });
-    expect(r.status, r.text).toBe(422);
-    expect(r.body.error.message).toMatch(new RegExp(`provider: .*${p.id}.*not supported`));
+    // Named through the profile: runs use the profile's provider when the flow names none.
+    writeFileSync(join(s.home, 'agent-store', 'flow_uninstalled.md'), `---\nname: flow_uninstalled\ndescription: x\nprovider: ${p.id}\n---\nYou are a test agent.\n`);
+    const r = await s.post<FlowView>('/flows', { name: 'uninstalled', schedule: '@yearly', agent_profile: 'flow_uninstalled', working_directory: s.workdir, prompt_template: 'x' });
+    expect(r.status, r.text).toBe(201);
+    const failed = await run('uninstalled');
+    expect(failed.body).toMatchObject({ executed: false, run: { outcome: 'failed', session: null, error: expect.stringContaining(`CLI \`${p.binary}\` is not installed`) } });
+    expect(await flow('uninstalled')).toMatchObject({ state: 'scheduled', enabled: true });
     // The flow's own provider wins over the profile's.
-    const own = await s.post<FlowView>('/flows', { name: 'own-provider', schedule: '@daily', agent_profile: 'flow_unsupported', provider: 'mock', working_directory: s.workdir, prompt_template: 'Mine.' });
+    const own = await s.post<FlowView>('/flows', { name: 'own-provider', schedule: '@daily', agent_profile: 'flow_uninstalled', provider: 'mock', working_directory: s.workdir, prompt_template: 'Mine.' });
     expect(own.status, own.text).toBe(201);
     const done = await run('own-provider');
     expect(done.body.run).toMatchObject({ outcome: 'executed' });
     expect((await s.get<TerminalJson>(`/terminals/${done.body.run.terminalId}`)).body.provider).toBe('mock');
-    expect((await s.del('/flows/own-provider')).status).toBe(200);
+    for (const n of ['own-provider', 'uninstalled']) expect((await s.del(`/flows/${n}`)).status).toBe(200);
   });
 
   it('a flow without a provider uses its profile\'s provider, at registration and at its runs', async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allProviders, isInstalled } from '../../src/providers/registry.js';
 import { startServer, type CaoServer, type TerminalJson } from '../helpers/server.js';
 
 let s: CaoServer;
@@ -96,10 +97,14 @@ describe('POST /sessions', () => {
       }
     });
 
-    it('a known provider that is not supported yet (codex) → 422', async () => {
-      const r = await s.post('/sessions', { ...base(), provider: 'codex' });
+    // A real CLI that is not on this machine's PATH (the server has the same PATH as this test).
+    const missing = allProviders().find((p) => p.id !== 'mock' && !isInstalled(p.binary));
+    it.skipIf(!missing)('a known provider whose CLI is not installed → 422 saying so, and nothing is created', async () => {
+      const before = (await s.get('/terminals')).body.length;
+      const r = await s.post('/sessions', { ...base(), provider: missing!.id });
       expect(r.status).toBe(422);
-      expect(r.body.error).toMatchObject({ code: 'unprocessable', message: expect.stringContaining('codex') });
+      expect(r.body.error).toMatchObject({ code: 'unprocessable', message: `Provider '${missing!.id}' cannot start here: its CLI \`${missing!.binary}\` is not installed (not on cao-server's PATH)` });
+      expect((await s.get('/terminals')).body.length).toBe(before);
     });
 
     it('missing agent_profile → 400 naming the field', async () => {

@@ -85,6 +85,7 @@ describe('cao flow', () => {
   it('add shows the time zone, and an agent without a provider plainly', async () => {
     const file = flowFile('standup', { schedule: '0 9 * * 1-5', timezone: 'Europe/Berlin', agent_profile: 'developer', working_directory: env.workdir }, 'Run the stand-up.');
     const r = await cao('flow', 'add', join(env.workdir, file));
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const f = await view('standup');
     expect(r.stdout).toBe(`Flow 'standup' added successfully\n  Schedule: 0 9 * * 1-5 (Europe/Berlin)\n  Agent:    developer\n  Next run: ${local(f.next_run!)}\n`);

@@ -41,7 +41,8 @@ export async function startLocalServer(env: NodeJS.ProcessEnv): Promise<LocalSer
       clearTimeout(timer);
     }
     await new TmuxClient(socket).killServer().catch(() => undefined);
-    rmSync(home, { recursive: true, force: true });
+    // An agent CLI may still be writing into its folder for a moment after its window closed.
+    rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   const api = new ApiClient(`http://127.0.0.1:${port}`);
   const deadline = Date.now() + 15_000;
