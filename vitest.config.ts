@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real-CLI conformance tests run with `npm run test:agents` (vitest.agents.config.ts).
+    exclude: [...configDefaults.exclude, 'test/agents/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

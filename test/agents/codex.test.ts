@@ -1,0 +1,233 @@
+/**
+ * Codex CLI through cao, for real: the `codex` CLI (0.171.0) in tmux, launched by cao-server with the
+ * codex provider, answering from the fake model (a custom model provider in the user's
+ * `$CODEX_HOME/config.toml`, written by the harness). Codex's specifics: `bash: escalate …` makes
+ * the model ask to leave the sandbox, which Codex turns into an approval question (plain commands
+ * run in the sandbox without one); Enter approves; `fail400` ends the turn in `■ …`; Esc
+ * interrupts (`■ Conversation interrupted`); everything cao configures is a `-c` override.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseProfile } from '../../src/profiles/schema.js';
+import { launchCodex } from '../../src/providers/codex.js';
+import { rules } from '../helpers/agents.js';
+import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+
+const run = promisify(execFile);
+
+let h: AgentHarness;
+const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+let userConfig = '';
+
+beforeAll(async () => {
+  h = await startAgentHarness({
+    clis: inject('agentClis'),
+    need: ['codex'],
+    // Let Codex retry a failed stream twice (the harness's user config turns retries off), so a
+    // 500 shows "Reconnecting..." before it is an error.
+    setupHome: (home) => {
+      const file = join(home, '.codex', 'config.toml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('stream_max_retries = 0', 'stream_max_retries = 2'));
+      userConfig = readFileSync(file, 'utf8');
+    },
+  });
+  h.writeProfile('codex_dev', { provider: 'codex', prompt: PROMPT, model: 'gpt-conformance-model' });
+  h.writeProfile('codex_supervisor', { provider: 'codex', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
+  h.writeMockAgent({
+    name: 'mock_worker',
+    mcp: false,
+    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Texts of the developer messages of the last main (tool-bearing) Responses request. */
+function developerTexts(): string[] {
+  const main = h.model.requests().filter((r) => r.api === 'responses' && (r.body.tools?.length ?? 0) > 0);
+  expect(main.length).toBeGreaterThan(0);
+  const input = main[main.length - 1]!.body.input as { type?: string; role?: string; content?: { text?: string }[] }[];
+  return input.filter((i) => i.role === 'developer').flatMap((i) => (i.content ?? []).map((c) => c.text ?? ''));
+}
+
+describe('Codex CLI (real CLI) through cao', () => {
+  let dev: string;
+
+  it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
+    const t = await h.createTerminal({ profile: 'codex_dev' });
+    expect(t.status).toBe('idle');
+    expect(t.provider).toBe('codex');
+    dev = t.id;
+    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
+    // One status path for this turn: processing, then completed (the answer streams with no busy
+    // row on screen; only "Worked for" ends the turn, so no early completed).
+    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+  });
+
+  it('got the profile: the multi-line system prompt verbatim as developer instructions, the model', () => {
+    expect(developerTexts()).toContain(PROMPT);
+    const main = h.model.requests().filter((r) => r.api === 'responses' && (r.body.tools?.length ?? 0) > 0);
+    expect(main[main.length - 1]!.body.model).toBe('gpt-conformance-model');
+  });
+
+  it("left the user's config.toml alone (Codex may add its own [tui] notes, cao adds nothing)", () => {
+    const now = readFileSync(join(h.home, '.codex', 'config.toml'), 'utf8');
+    expect(now.startsWith(userConfig.trimEnd())).toBe(true);
+    expect(now).not.toMatch(/developer_instructions|mcp_servers|trust_level|projects/);
+  });
+
+  it('a multi-line message is one turn: the answer is the last turn\'s only', async () => {
+    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
+  });
+
+  it('an escalated command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
+    const file = `${unique('perm')}.txt`;
+    const { turn, from } = await h.send(dev, `bash: escalate touch ${file} && echo made-${file}`);
+    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
+    expect(await h.screen(dev)).toMatch(/Would you like to run the following command\?/);
+    expect(existsSync(join(h.workdir, file))).toBe(false);
+    await h.keys(dev, ['Enter']);
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(existsSync(join(h.workdir, file))).toBe(true);
+    // The whole multi-line answer, without the command's own "• Ran …" cell.
+    const answer = await h.output(dev);
+    expect(answer).toMatch(/^Tool finished\. Result was: Chunk ID: \w+\nWall time: [\d.]+ seconds\nProcess exited with code 0\n/);
+    expect(answer).toMatch(new RegExp(`\\nmade-${file.replace('.', '\\.')}$`));
+    expect(answer).not.toMatch(/Ran|You approved/);
+  });
+
+  it('an API error (400) is error; the next turn completes again', async () => {
+    const bad = await h.send(dev, 'please fail400 tag=e1');
+    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
+    expect(await h.screen(dev)).toMatch(/^■ \{"error":\{"message":"Fake server scripted error 400"/m);
+    await expect(h.output(dev)).rejects.toThrow(/409|no answer/);
+    const good = await h.send(dev, 'Say hello again tag=after1');
+    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
+    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+  });
+
+  it('a 500 is processing while Codex reconnects, and error when it gives up', async () => {
+    const { turn, from } = await h.send(dev, 'please fail500 tag=r1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    let sawRetry = false;
+    for (let i = 0; i < 200 && !sawRetry; i++) {
+      const [screen, t] = await Promise.all([h.screen(dev), h.status(dev)]);
+      if (/Reconnecting\.\.\. \d\/\d/.test(screen)) {
+        expect(t.status).toBe('processing');
+        sawRetry = true;
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sawRetry).toBe(true);
+    await h.waitStatus(dev, 'error', { turn, from, timeout: 90_000 });
+    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'error']);
+  });
+
+  it('Escape interrupts: "■ Conversation interrupted", the terminal is idle, the next turn completes', async () => {
+    const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await new Promise((r) => setTimeout(r, 500));
+    await h.keys(dev, ['Escape']);
+    await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
+    expect(await h.screen(dev)).toMatch(/^■ Conversation interrupted/m);
+    const next = await h.send(dev, 'Say hello tag=afterint');
+    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
+    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+  });
+
+  it('/exit ends it: exited', async () => {
+    const from = h.events.mark();
+    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
+    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
+  });
+
+  it('yolo: no approvals and no sandbox, so nothing asks', async () => {
+    const t = await h.createTerminal({ profile: 'codex_dev', yolo: true });
+    expect(t.status).toBe('idle');
+    // The header's details are drawn above the composer a moment after the composer itself.
+    let screen = '';
+    for (let i = 0; i < 100 && !/permissions: YOLO mode/.test(screen); i++) {
+      screen = await h.screen(t.id);
+      if (!/permissions: YOLO mode/.test(screen)) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(screen).toMatch(/permissions: YOLO mode/);
+    const file = `${unique('yolo')}.txt`;
+    const plain = await h.send(t.id, `bash: touch ${file} && echo yolo-ran`);
+    await h.waitStatus(t.id, 'completed', { turn: plain.turn, from: plain.from });
+    expect(existsSync(join(h.workdir, file))).toBe(true);
+    // An escalation request cannot be asked for when approvals are off: refused without a question.
+    const esc = await h.send(t.id, `bash: escalate touch ${file}.2`);
+    await h.waitStatus(t.id, 'completed', { turn: esc.turn, from: esc.from });
+    expect(await h.output(t.id)).toMatch(/approval policy is Never/);
+    expect(h.events.statuses(t.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+
+  it("MCP round trip: a Codex supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
+    const sup = await h.createTerminal({ profile: 'codex_supervisor' });
+    expect(sup.status).toBe('idle');
+    const task = unique('task');
+    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
+    const finished = await h.events.waitFor((m) => m.event === 'handoff.finished', { from, timeout: 90_000, what: 'handoff.finished' }).catch(async (e: Error) => {
+      throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
+    });
+    expect(finished.data.success).toBe(true);
+    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
+    // Codex offered cao's tools in the server's namespace and called handoff through cao mcp-server.
+    const call = h.model.replies().find((r) => r.tool?.name === 'handoff');
+    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
+    const answer = `Worker result for ${task}: 42`;
+    expect(h.model.requests().some((r) => r.api === 'responses' && JSON.stringify(r.body.input ?? []).includes(answer))).toBe(true);
+    expect(await h.output(sup.id)).toMatch(new RegExp(`^Tool finished\\. Result was: [\\s\\S]*${answer}[\\s\\S]*$`));
+    // No question: cao's own tools are approved for the server cao configures.
+    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+});
+
+describe('the -c overrides, read back by the real CLI', () => {
+  it('`codex mcp list --json` sees the servers exactly, quotes, backslashes and newlines included', async () => {
+    const tricky = 'a "quoted" \\ back\\slash\nnew line\ttab é $HOME';
+    const profile = parseProfile(
+      [
+        '---',
+        'name: p',
+        'mcpServers:',
+        '  cao-mcp-server: { type: stdio, command: cao, args: ["mcp-server"] }',
+        `  "odd.name": { command: node, args: [${JSON.stringify(tricky)}], env: { SECRET: ${JSON.stringify(tricky)} }, tool_timeout_sec: 77 }`,
+        '  web: { type: http, url: "http://127.0.0.1:9/mcp", headers: { X-Key: "v" } }',
+        '---',
+        tricky,
+      ].join('\n'),
+      'p',
+    );
+    const workdir = `/tmp/with "quotes".and dots`;
+    const spec = launchCodex({ terminalId: 'ab12cd34', profile, workingDirectory: workdir, terminalDir: '/unused', yolo: false, caoEnv: { CAO_API_PORT: '1' }, env: {} });
+    const overrides = spec.argv.flatMap((a, i) => (a === '-c' ? ['-c', spec.argv[i + 1]!] : []));
+    const home = mkdtempSync(join(tmpdir(), 'cao-codex-home-'));
+    try {
+      const { stdout } = await run(h.cli('codex').bin, [...overrides, 'mcp', 'list', '--json'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home },
+        timeout: 60_000,
+      });
+      const servers = JSON.parse(stdout) as { name: string; enabled: boolean; transport: Record<string, unknown>; tool_timeout_sec: number }[];
+      const byName = Object.fromEntries(servers.map((s) => [s.name, s]));
+      expect(Object.keys(byName).sort()).toEqual(['cao-mcp-server', 'odd_name', 'web']);
+      expect(byName['odd_name']!.transport).toMatchObject({ type: 'stdio', command: 'node', args: [tricky], env: { SECRET: tricky, CAO_TERMINAL_ID: 'ab12cd34', CAO_API_PORT: '1' } });
+      expect(byName['odd_name']!.tool_timeout_sec).toBe(77);
+      expect(byName['cao-mcp-server']!.transport).toMatchObject({ type: 'stdio', command: process.execPath });
+      expect(byName['cao-mcp-server']!.tool_timeout_sec).toBe(3900);
+      expect(byName['web']!.transport).toMatchObject({ type: 'streamable_http', url: 'http://127.0.0.1:9/mcp', http_headers: { 'X-Key': 'v' } });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * GitHub Copilot CLI through cao, for real: the `copilot` CLI (1.0.102) in tmux, launched by
+ * cao-server with the copilot_cli provider, answering from the fake model in Copilot's offline
+ * bring-your-own-key mode (COPILOT_OFFLINE + COPILOT_PROVIDER_BASE_URL/TYPE/API_KEY + COPILOT_MODEL,
+ * set by the harness). Copilot's specifics: the folder-trust question at startup is answered by cao
+ * ("Yes", this session only); the system prompt is a custom agent (`--agent`); `bash: touch …` asks
+ * "Do you want to run this command?", Enter approves; `fail400` ends the turn in ` ✗ 400 …`; Ctrl-C
+ * interrupts (` ● Operation cancelled by user`; Esc does not); Ctrl-D exits.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { rules } from '../helpers/agents.js';
+import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+
+let h: AgentHarness;
+const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+
+beforeAll(async () => {
+  h = await startAgentHarness({ clis: inject('agentClis'), need: ['copilot'] });
+  h.writeProfile('copilot_dev', { provider: 'copilot_cli', prompt: PROMPT, model: 'gpt-conformance-model' });
+  h.writeProfile('copilot_supervisor', { provider: 'copilot_cli', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
+  h.writeMockAgent({
+    name: 'mock_worker',
+    mcp: false,
+    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** The main (tool-bearing) Chat Completions requests so far. */
+const mainRequests = () => h.model.requests().filter((r) => r.api === 'chat' && (r.body.tools?.length ?? 0) > 0);
+
+describe('GitHub Copilot CLI (real CLI) through cao', () => {
+  let dev: string;
+
+  it('starts idle (trust answered), then a prompt goes idle → processing → completed with the answer extracted', async () => {
+    const t = await h.createTerminal({ profile: 'copilot_dev' });
+    expect(t.status).toBe('idle');
+    expect(t.provider).toBe('copilot_cli');
+    dev = t.id;
+    expect(await h.screen(dev)).toMatch(/Selected custom agent: cao-copilot_dev/);
+    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
+    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+  });
+
+  it("got the profile: the system prompt verbatim as the custom agent's instructions, the model", () => {
+    const main = mainRequests();
+    expect(main.length).toBeGreaterThan(0);
+    const last = main[main.length - 1]!.body;
+    const system = (last.messages as { role: string; content: unknown }[])
+      .filter((m) => m.role === 'system')
+      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+      .join('\n');
+    expect(system).toContain(PROMPT);
+    // Inside Copilot's own system prompt, not instead of it.
+    expect(system.indexOf(PROMPT)).toBeGreaterThan(1000);
+    expect(last.model).toBe('gpt-conformance-model');
+  });
+
+  it("kept cao's files in the terminal's folder and wrote nothing into the project", () => {
+    const agent = join(h.server.home, 'terminals', dev, 'copilot-agent', '.github', 'agents', 'cao-copilot_dev.agent.md');
+    expect(readFileSync(agent, 'utf8')).toContain(PROMPT);
+    expect(readdirSync(h.workdir).filter((f) => /copilot|\.github/i.test(f))).toEqual([]);
+    // The session-only trust answer is not remembered in the user's Copilot config.
+    const config = join(h.home, '.copilot', 'config.json');
+    if (existsSync(config)) expect(readFileSync(config, 'utf8')).not.toContain(h.workdir);
+  });
+
+  it("a multi-line message is one turn: the answer is the last turn's only", async () => {
+    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
+  });
+
+  it('a shell command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
+    const file = `${unique('perm')}.txt`;
+    const { turn, from } = await h.send(dev, `bash: touch ${file} && echo made-${file}`);
+    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
+    expect(await h.screen(dev)).toMatch(/Do you want to run this command\?/);
+    expect(existsSync(join(h.workdir, file))).toBe(false);
+    await h.keys(dev, ['Enter']);
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(existsSync(join(h.workdir, file))).toBe(true);
+    // The whole multi-line answer, without the shell command's own block.
+    const answer = await h.output(dev);
+    expect(answer).toMatch(new RegExp(`^Tool finished\\. Result was: made-${file.replace('.', '\\.')}\\n<shellId: \\d+ completed with exit code 0>$`));
+  });
+
+  it('an API error (400) is error; the next turn completes again', async () => {
+    const bad = await h.send(dev, 'please fail400 tag=e1');
+    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
+    expect(await h.screen(dev)).toMatch(/^ ✗ 400 /m);
+    await expect(h.output(dev)).rejects.toThrow(/409|no answer/);
+    const good = await h.send(dev, 'Say hello again tag=after1');
+    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
+    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+  });
+
+  it('Ctrl-C interrupts: "● Operation cancelled by user", the terminal is idle, the next turn completes', async () => {
+    const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await new Promise((r) => setTimeout(r, 500));
+    await h.keys(dev, ['C-c']);
+    await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
+    expect(await h.screen(dev)).toMatch(/^ ● Operation cancelled by user/m);
+    const next = await h.send(dev, 'Say hello tag=afterint');
+    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
+    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+  });
+
+  it('Ctrl-D ends it: exited', async () => {
+    const from = h.events.mark();
+    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
+    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
+  });
+
+  it('yolo: tools run without a question', async () => {
+    const t = await h.createTerminal({ profile: 'copilot_dev', yolo: true });
+    expect(t.status).toBe('idle');
+    expect(await h.screen(t.id)).toMatch(/Allow All/);
+    const file = `${unique('yolo')}.txt`;
+    const { turn, from } = await h.send(t.id, `bash: touch ${file} && echo yolo-ran`);
+    await h.waitStatus(t.id, 'completed', { turn, from });
+    expect(existsSync(join(h.workdir, file))).toBe(true);
+    expect(h.events.statuses(t.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+
+  it("MCP round trip: a Copilot supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
+    const sup = await h.createTerminal({ profile: 'copilot_supervisor' });
+    expect(sup.status).toBe('idle');
+    const task = unique('task');
+    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
+    const finished = await h.events.waitFor((m) => m.event === 'handoff.finished', { from, timeout: 90_000, what: 'handoff.finished' }).catch(async (e: Error) => {
+      throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
+    });
+    expect(finished.data.success).toBe(true);
+    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
+    const call = h.model.replies().find((r) => r.tool?.name.endsWith('handoff'));
+    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
+    expect(await h.output(sup.id)).toContain(`Worker result for ${task}: 42`);
+    // cao's own tools are allowed on the command line: no question, even without yolo.
+    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Gemini CLI through cao, for real: the `gemini` CLI (0.61.0) in tmux, launched by cao-server with
+ * the gemini_cli provider, answering from the fake model (GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY).
+ * Gemini's specifics: every terminal has its own Gemini home (GEMINI_CLI_HOME under the terminal's
+ * folder: settings.json with the MCP servers, GEMINI.md with the system prompt); `bash: touch …`
+ * asks "Allow execution of [Shell]?", Enter approves; `fail400` ends the turn in `✕ [API Error: …]`;
+ * Esc interrupts (`ℹ Request cancelled.`); `/quit` exits.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { rules } from '../helpers/agents.js';
+import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+
+let h: AgentHarness;
+const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+let userSettings = '';
+
+beforeAll(async () => {
+  h = await startAgentHarness({
+    clis: inject('agentClis'),
+    need: ['gemini'],
+    setupHome: (home) => {
+      userSettings = readFileSync(join(home, '.gemini', 'settings.json'), 'utf8');
+    },
+  });
+  h.writeProfile('gemini_dev', { provider: 'gemini_cli', prompt: PROMPT, model: 'gemini-conformance-model' });
+  h.writeProfile('gemini_supervisor', { provider: 'gemini_cli', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
+  h.writeMockAgent({
+    name: 'mock_worker',
+    mcp: false,
+    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** The main (tool-bearing) Gemini requests so far. */
+const mainRequests = () => h.model.requests().filter((r) => r.api === 'gemini' && (r.body.tools?.[0]?.functionDeclarations?.length ?? 0) > 0);
+const systemText = (body: any): string => (body.systemInstruction?.parts ?? []).map((p: { text?: string }) => p.text ?? '').join('\n');
+
+describe('Gemini CLI (real CLI) through cao', () => {
+  let dev: string;
+
+  it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
+    const t = await h.createTerminal({ profile: 'gemini_dev' });
+    expect(t.status).toBe('idle');
+    expect(t.provider).toBe('gemini_cli');
+    dev = t.id;
+    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
+    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+  });
+
+  it("got the profile: the system prompt verbatim after Gemini's own, the model", () => {
+    const main = mainRequests();
+    expect(main.length).toBeGreaterThan(0);
+    const last = main[main.length - 1]!;
+    const system = systemText(last.body);
+    expect(system).toContain(PROMPT);
+    // Appended to Gemini's built-in system prompt, not instead of it.
+    expect(system.indexOf(PROMPT)).toBeGreaterThan(1000);
+    expect(last.path).toContain('/models/gemini-conformance-model:');
+  });
+
+  it("kept everything in the terminal's folder: the user's ~/.gemini and the project are untouched", () => {
+    const home = join(h.server.home, 'terminals', dev, 'gemini-home', '.gemini');
+    expect(JSON.parse(readFileSync(join(home, 'settings.json'), 'utf8')).security.auth.selectedType).toBe('gemini-api-key');
+    expect(readFileSync(join(home, 'GEMINI.md'), 'utf8')).toBe(`${PROMPT}\n`);
+    expect(readFileSync(join(h.home, '.gemini', 'settings.json'), 'utf8')).toBe(userSettings);
+    expect(existsSync(join(h.home, '.gemini', 'GEMINI.md'))).toBe(false);
+    expect(readdirSync(h.workdir).filter((f) => /gemini/i.test(f))).toEqual([]);
+  });
+
+  it("a multi-line message is one turn: the answer is the last turn's only", async () => {
+    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
+  });
+
+  it('a shell command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
+    const file = `${unique('perm')}.txt`;
+    const { turn, from } = await h.send(dev, `bash: touch ${file} && echo made-${file}`);
+    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
+    expect(await h.screen(dev)).toMatch(/Allow execution of \[Shell\]\?/);
+    expect(existsSync(join(h.workdir, file))).toBe(false);
+    await h.keys(dev, ['Enter']);
+    await h.waitStatus(dev, 'completed', { turn, from });
+    expect(existsSync(join(h.workdir, file))).toBe(true);
+    const answer = await h.output(dev);
+    expect(answer).toMatch(/^Tool finished\. Result was: \{"output":/);
+    expect(answer).toContain(`made-${file}`);
+  });
+
+  it('an API error (400) is error; the next turn completes again', async () => {
+    const bad = await h.send(dev, 'please fail400 tag=e1');
+    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
+    expect(await h.screen(dev)).toMatch(/^✕ \[API Error: .*Fake server scripted error 400/m);
+    await expect(h.output(dev)).rejects.toThrow(/409|no answer/);
+    const good = await h.send(dev, 'Say hello again tag=after1');
+    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
+    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+  });
+
+  it('Escape interrupts: "ℹ Request cancelled.", the terminal is idle, the next turn completes', async () => {
+    const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
+    await h.waitStatus(dev, 'processing', { turn, from });
+    await new Promise((r) => setTimeout(r, 500));
+    await h.keys(dev, ['Escape']);
+    await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
+    expect(await h.screen(dev)).toMatch(/^ℹ Request cancelled\./m);
+    const next = await h.send(dev, 'Say hello tag=afterint');
+    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
+    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+  });
+
+  it('/quit ends it: exited', async () => {
+    const from = h.events.mark();
+    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
+    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
+  });
+
+  it('yolo: tools run without a question', async () => {
+    const t = await h.createTerminal({ profile: 'gemini_dev', yolo: true });
+    expect(t.status).toBe('idle');
+    expect(await h.screen(t.id)).toMatch(/YOLO/);
+    const file = `${unique('yolo')}.txt`;
+    const { turn, from } = await h.send(t.id, `bash: touch ${file} && echo yolo-ran`);
+    await h.waitStatus(t.id, 'completed', { turn, from });
+    expect(existsSync(join(h.workdir, file)), await h.explain(t.id)).toBe(true);
+    expect(h.events.statuses(t.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+
+  it("MCP round trip: a Gemini supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
+    const sup = await h.createTerminal({ profile: 'gemini_supervisor' });
+    expect(sup.status).toBe('idle');
+    const task = unique('task');
+    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
+    const finished = await h.events.waitFor((m) => m.event === 'handoff.finished', { from, timeout: 90_000, what: 'handoff.finished' }).catch(async (e: Error) => {
+      throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
+    });
+    expect(finished.data.success).toBe(true);
+    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
+    const call = h.model.replies().find((r) => r.tool?.name.endsWith('handoff'));
+    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
+    const answer = `Worker result for ${task}: 42`;
+    expect(await h.output(sup.id)).toContain(answer);
+    // cao's own server is trusted: no question, even without yolo.
+    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+  });
+});
