@@ -27,7 +27,7 @@
  * versions' `ToolSearch`, which fetches deferred MCP tools (the tool is then called by the name the
  * search returned). Requests without tools (title
  * generation, classifiers) get `Fake title`, or schema-shaped JSON for Gemini's JSON requests.
- * A port of the feasibility study's `fake-llm-server.mjs`, as a module.
+ * A fake model server, as a module.
  */
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

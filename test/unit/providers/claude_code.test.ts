@@ -168,7 +168,7 @@ const TDIR = '/home/u/.cao/terminals/ab12cd34';
 const ctx = (over: Partial<LaunchContext> = {}, profileText = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: parseProfile(profileText, 'developer'),
-  workingDirectory: '/work/project',
+  workingDirectory: '/home/dev/project',
   terminalDir: TDIR,
   yolo: false,
   caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
@@ -191,7 +191,7 @@ describe('claude_code launch', () => {
     expect(state).toMatchObject({
       hasCompletedOnboarding: true,
       customApiKeyResponses: { approved: [], rejected: [] },
-      projects: { '/work/project': { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+      projects: { '/home/dev/project': { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
     });
     expect(state.bypassPermissionsModeAccepted).toBeUndefined();
     // No suggested prompt in the input box, no recap: text cao would have to read around.
@@ -281,7 +281,7 @@ describe('claude_code launch', () => {
     expect(state.oauthAccount).toEqual({ emailAddress: 'a@b.c' });
     expect(state.theme).toBe('light');
     expect(state.numStartups).toBe(1);
-    expect(Object.keys(state.projects)).toEqual(['/work/project']);
+    expect(Object.keys(state.projects)).toEqual(['/home/dev/project']);
     // A user with their own CLAUDE_CONFIG_DIR keeps their credentials there.
     const custom = launchClaude(ctx({ env: { HOME: '/home/u', CLAUDE_CONFIG_DIR: '/home/u/.claude-work' } }), NOBODY);
     expect(custom.env.CLAUDE_SECURESTORAGE_CONFIG_DIR).toBe('/home/u/.claude-work');

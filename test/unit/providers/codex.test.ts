@@ -348,7 +348,7 @@ const profile = (text: string) => parseProfile(text, 'p');
 const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: p\n---\n'): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: profile(text),
-  workingDirectory: '/work/my.project',
+  workingDirectory: '/home/dev/my.project',
   terminalDir: '/cao/terminals/ab12cd34',
   yolo: false,
   caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
@@ -370,11 +370,11 @@ describe('launchCodex', () => {
       '-c',
       'check_for_update_on_startup=false',
       '-c',
-      'projects={ "/work/my.project" = { trust_level = "trusted" } }',
+      'projects={ "/home/dev/my.project" = { trust_level = "trusted" } }',
     ]);
     expect(spec.env).toEqual({});
     expect(spec.files).toEqual([]);
-    expect(overrides(spec.argv).get('projects')).toEqual({ '/work/my.project': { trust_level: 'trusted' } });
+    expect(overrides(spec.argv).get('projects')).toEqual({ '/home/dev/my.project': { trust_level: 'trusted' } });
   });
 
   it('is argv, not a shell line: every option and value is its own element', () => {

@@ -187,7 +187,7 @@ const T = '/home/u/.cao/terminals/ab12cd34';
 const ctx = (over: Partial<LaunchContext> = {}): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: profile(),
-  workingDirectory: '/work/project',
+  workingDirectory: '/home/dev/project',
   terminalDir: T,
   yolo: false,
   caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },

@@ -96,7 +96,7 @@ describe('kimi_cli extractLastMessage', () => {
 const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: developer\n---\nYou write code.'): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: parseProfile(text, 'developer'),
-  workingDirectory: '/work/project',
+  workingDirectory: '/home/dev/project',
   terminalDir: '/home/u/.cao/terminals/ab12cd34',
   yolo: false,
   caoEnv: { CAO_API_PORT: '9889' },
@@ -109,7 +109,7 @@ describe('kimi_cli launch', () => {
 
   it('runs in the requested working directory with a per-terminal agent file (P4)', () => {
     const spec = kimiCliProvider.launch(ctx());
-    expect(spec.argv).toEqual(['kimi', '--work-dir', '/work/project', '--agent-file', `${T}/agent.yaml`]);
+    expect(spec.argv).toEqual(['kimi', '--work-dir', '/home/dev/project', '--agent-file', `${T}/agent.yaml`]);
     expect(spec.env).toEqual({ TERM: 'xterm-256color' });
     expect(spec.files).toEqual([
       { path: `${T}/system.md`, content: 'You write code.' },
@@ -118,8 +118,8 @@ describe('kimi_cli launch', () => {
   });
 
   it('no agent file without a system prompt; model; yolo only when asked', () => {
-    expect(kimiCliProvider.launch(ctx({}, '---\nname: bare\n---\n')).argv).toEqual(['kimi', '--work-dir', '/work/project']);
-    expect(kimiCliProvider.launch(ctx({}, '---\nname: m\nmodel: kimi-k2\n---\n')).argv).toEqual(['kimi', '--work-dir', '/work/project', '--model', 'kimi-k2']);
+    expect(kimiCliProvider.launch(ctx({}, '---\nname: bare\n---\n')).argv).toEqual(['kimi', '--work-dir', '/home/dev/project']);
+    expect(kimiCliProvider.launch(ctx({}, '---\nname: m\nmodel: kimi-k2\n---\n')).argv).toEqual(['kimi', '--work-dir', '/home/dev/project', '--model', 'kimi-k2']);
     expect(kimiCliProvider.launch(ctx({ yolo: true })).argv.at(-1)).toBe('--yolo');
     expect(kimiCliProvider.launch(ctx()).argv).not.toContain('--yolo');
   });

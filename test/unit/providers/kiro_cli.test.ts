@@ -183,7 +183,7 @@ describe('kiro_cli extractLastMessage', () => {
 const ctx = (over: Partial<LaunchContext> = {}, profileText = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: parseProfile(profileText, 'developer'),
-  workingDirectory: '/work/project',
+  workingDirectory: '/home/dev/project',
   terminalDir: '/home/u/.cao/terminals/ab12cd34',
   yolo: false,
   caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },

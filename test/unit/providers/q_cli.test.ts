@@ -55,7 +55,7 @@ describe('q_cli classify and extract: current turn only', () => {
 const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
   terminalId: 'ab12cd34',
   profile: parseProfile(text, 'developer'),
-  workingDirectory: '/work/project',
+  workingDirectory: '/home/dev/project',
   terminalDir: '/home/u/.cao/terminals/ab12cd34',
   yolo: false,
   caoEnv: { CAO_API_PORT: '9889' },
