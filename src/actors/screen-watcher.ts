@@ -93,10 +93,11 @@ export const screenWatcher = (deps: WatcherDeps) =>
       const fresh = baseline === null || next !== baseline;
       const dialogIndex = provider.startupDialogs.findIndex((d) => d.pattern.test(next));
       const dialog = dialogIndex === -1 ? undefined : dialogIndex;
-      const key = `${status}|${fresh}|${dialog}`;
+      const typed = (provider.typedInput?.(next) ?? '') !== '';
+      const key = `${status}|${fresh}|${dialog}|${typed}`;
       if (key === reported) return;
       reported = key;
-      send({ type: 'SCREEN', status, fresh, dialog });
+      send({ type: 'SCREEN', status, fresh, dialog, ...(typed ? { typed } : {}) });
     };
 
     const onOutput = () => {

@@ -8,6 +8,7 @@
  *        ├─ idle / completed / waiting_user_answer / error   (follow the screen)
  *        └─ processing ─┬─ working          (the screen says so)
  *                       ├─ unacknowledged   (input sent, screen not changed yet)
+ *                       ├─ unsent           (our text still in the input box: press Enter again)
  *                       └─ settling         (changed and ready: confirm after a quiet period)
  * exited (final): the pane died or vanished.
  */
@@ -34,13 +35,16 @@ export interface TerminalContext extends Required<TerminalInput> {
   /** What the screen said last. */
   screenStatus: ScreenStatus | null;
   dialogsAnswered: number;
+  /** Times the submit keys were pressed again for the current turn's unsent input. */
+  resubmits: number;
   exitCode: number | null;
   /** Why the terminal is in error or exited, in words. */
   reason: string | null;
 }
 
 /** What the watcher reports. `fresh`: the screen differs from the one before the current turn's input. */
-export type ScreenEvent = { type: 'SCREEN'; status: ScreenStatus; fresh: boolean; dialog?: number };
+/** `typed`: text waits in the input box (for providers that can tell): a message not sent yet. */
+export type ScreenEvent = { type: 'SCREEN'; status: ScreenStatus; fresh: boolean; dialog?: number; typed?: boolean };
 export type ExitedEvent = { type: 'EXITED'; code: number | null; reason: string };
 export type TerminalEvent = ScreenEvent | ExitedEvent | { type: 'INPUT' } | { type: 'INPUT_FAILED' };
 
@@ -60,6 +64,7 @@ const missingWatcher = fromCallback<WatcherCommand, WatcherInput>(() => {
 
 const READY: ScreenStatus[] = ['idle', 'completed'];
 const MAX_DIALOG_ANSWERS = 5;
+const MAX_RESUBMITS = 3;
 
 export const terminalMachine = setup({
   types: {} as { context: TerminalContext; events: TerminalEvent; input: TerminalInput },
@@ -70,6 +75,8 @@ export const terminalMachine = setup({
     settle: 300,
     /** Input sent but the screen never changed: believe the screen after this long. */
     inputAck: 10_000,
+    /** Our text still in the input box this long after it was submitted: the CLI dropped the Enter. */
+    resubmit: 500,
   },
   guards: {
     isDialog: ({ context, event }) =>
@@ -77,6 +84,10 @@ export const terminalMachine = setup({
     turnPending: ({ context }) => context.turn > context.workedTurn,
     screenIs: ({ context }, status: ScreenStatus) => context.screenStatus === status,
     screenReady: ({ event }) => event.type === 'SCREEN' && READY.includes(event.status),
+    /** A ready screen with text in the input box while the turn was not yet taken up. */
+    unsentInput: ({ context, event }) =>
+      event.type === 'SCREEN' && event.typed === true && READY.includes(event.status) && context.turn > context.workedTurn,
+    mayResubmit: ({ context }) => (context.resubmits ?? 0) < MAX_RESUBMITS,
   },
   actions: {
     recordScreen: assign(({ context, event }) => {
@@ -84,13 +95,15 @@ export const terminalMachine = setup({
       const working = !READY.includes(event.status);
       return { screenStatus: event.status, workedTurn: working ? context.turn : context.workedTurn };
     }),
-    beginTurn: assign({ turn: ({ context }) => context.turn + 1 }),
+    beginTurn: assign({ turn: ({ context }) => context.turn + 1, resubmits: 0 }),
     acceptTurn: assign({ workedTurn: ({ context }) => context.turn }),
     notifyWatcherOfTurn: sendTo('watcher', { type: 'TURN' } satisfies WatcherCommand),
     answerDialog: sendTo('watcher', ({ context, event }) => {
       const dialog = event.type === 'SCREEN' && event.dialog !== undefined ? getProvider(context.provider).startupDialogs[event.dialog] : undefined;
       return { type: 'PRESS', keys: dialog?.keys ?? [] } satisfies WatcherCommand;
     }),
+    pressSubmit: sendTo('watcher', ({ context }) => ({ type: 'PRESS', keys: getProvider(context.provider).input.submitKeys }) satisfies WatcherCommand),
+    countResubmit: assign({ resubmits: ({ context }) => (context.resubmits ?? 0) + 1 }),
     countDialog: assign({ dialogsAnswered: ({ context }) => context.dialogsAnswered + 1 }),
     recordExit: assign(({ event }) => (event.type === 'EXITED' ? { exitCode: event.code, reason: event.reason } : {})),
     recordStartTimeout: assign(({ context }) => ({
@@ -108,6 +121,7 @@ export const terminalMachine = setup({
     workedTurn: 0,
     screenStatus: null,
     dialogsAnswered: 0,
+    resubmits: 0,
     exitCode: null,
     reason: null,
   }),
@@ -158,7 +172,8 @@ export const terminalMachine = setup({
             INPUT_FAILED: { target: 'routing', actions: 'acceptTurn' },
             SCREEN: [
               // A ready screen for a turn not yet seen worked on: settle if it is new, else keep waiting.
-              { guard: ({ context, event }) => context.turn > context.workedTurn && READY.includes(event.status) && event.fresh, target: '.settling', actions: 'recordScreen' },
+              // With our text still in the input box it is not an answer: the input was not submitted.
+              { guard: ({ context, event }) => context.turn > context.workedTurn && READY.includes(event.status) && event.fresh && !event.typed, target: '.settling', actions: 'recordScreen' },
               { guard: ({ context, event }) => context.turn > context.workedTurn && READY.includes(event.status), actions: 'recordScreen' },
               { target: 'routing', actions: 'recordScreen' },
             ],
@@ -167,11 +182,27 @@ export const terminalMachine = setup({
             working: {},
             unacknowledged: {
               after: { inputAck: { target: '#terminal.alive.routing', actions: 'acceptTurn' } },
+              on: { SCREEN: { guard: 'unsentInput', target: 'unsent', actions: 'recordScreen' } },
+            },
+            /** Our input sits in the input box: press the submit keys again (bounded), then believe the screen. */
+            unsent: {
+              after: {
+                resubmit: [
+                  { guard: 'mayResubmit', target: 'unsent', reenter: true, actions: ['pressSubmit', 'countResubmit'] },
+                  { target: '#terminal.alive.routing', actions: 'acceptTurn' },
+                ],
+              },
             },
             settling: {
               after: { settle: { target: '#terminal.alive.routing', actions: 'acceptTurn' } },
               // Further ready screens do not restart the quiet period (a ticking clock would starve it).
-              on: { SCREEN: [{ guard: 'screenReady', actions: 'recordScreen' }, { target: '#terminal.alive.routing', actions: 'recordScreen' }] },
+              on: {
+                SCREEN: [
+                  { guard: 'unsentInput', target: 'unsent', actions: 'recordScreen' },
+                  { guard: 'screenReady', actions: 'recordScreen' },
+                  { target: '#terminal.alive.routing', actions: 'recordScreen' },
+                ],
+              },
             },
           },
         },

@@ -80,6 +80,8 @@ export class MockAgent {
   private spinnerStarted = 0;
   private escTimer: NodeJS.Timeout | null = null;
   private lastInterrupt = 0;
+  /** Until then, Enter does not submit (startup.earlyInput); set when the first prompt shows. */
+  private earlyUntil: number | undefined;
 
   constructor(private readonly o: MockAgentOptions) {
     this.rules = compileRules(o.script);
@@ -122,6 +124,7 @@ export class MockAgent {
   }
 
   private showPrompt(): void {
+    this.earlyUntil ??= Date.now() + this.o.script.startup.earlyInput;
     this.mode = 'prompt';
     this.buffer = '';
     this.drawPromptLine();
@@ -174,6 +177,7 @@ export class MockAgent {
         this.write(`\r\u001b[2K${c.dim('(press Ctrl-C again to exit)')}\r\n`);
       }
     } else if (k.type === 'enter') {
+      if (Date.now() < (this.earlyUntil ?? 0)) return; // dropped: the text stays in the prompt
       const input = this.buffer.trim();
       if (input === '') return;
       if (input === '/exit' || input === '/quit') return this.exit(0, 'Bye.');

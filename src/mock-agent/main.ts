@@ -34,6 +34,7 @@ function main(argv: string[]): void {
     script = {
       ...script,
       startup: {
+        ...script.startup,
         trust: values.trust || script.startup.trust,
         delay: values['startup-delay'] ? Number(values['startup-delay']) : script.startup.delay,
       },

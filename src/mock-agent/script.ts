@@ -50,7 +50,15 @@ const Rule = z
 
 export const Script = z
   .object({
-    startup: z.object({ delay: z.number().int().min(0).default(0), trust: z.boolean().default(false) }).strict().default({ delay: 0, trust: false }),
+    startup: z
+      .object({
+        delay: z.number().int().min(0).default(0),
+        trust: z.boolean().default(false),
+        /** For this long after the first prompt, Enter is dropped (as Claude Code's "early input" does). */
+        earlyInput: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ delay: 0, trust: false, earlyInput: 0 }),
     /** Work time of the built-in behaviour when the input names no delay. */
     defaultDelay: z.number().int().min(0).default(100),
     rules: z.array(Rule).default([]),

@@ -158,6 +158,11 @@ export function classifyClaude(raw: string): ScreenStatus {
   return ERROR_TEXT.test(answers[answers.length - 1]!.lines[0]!) ? 'error' : 'completed';
 }
 
+/** The input box's text ('' when empty), undefined when a dialog or nothing covers the bottom. */
+export function claudeTypedInput(raw: string): string | undefined {
+  return layout(normalizeScreen(raw).split('\n')).typed;
+}
+
 export function extractClaudeAnswer(raw: string): string | undefined {
   const lines = normalizeScreen(raw).split('\n');
   const turn = lastTurn(layout(lines).transcript);
@@ -314,6 +319,8 @@ export const claudeCodeProvider: Provider = {
   extractLastMessage: extractClaudeAnswer,
   // Claude drops an Enter that arrives in the same read as the paste: submit once the paste is drawn.
   input: { bracketed: true, submitKeys: ['Enter'], awaitEcho: true },
+  // In its first second Claude reads keys as "early input" and turns Enter into a newline.
+  typedInput: claudeTypedInput,
   exit: { text: '/exit' },
   interruptKeys: ['Escape'],
 };

@@ -33,6 +33,12 @@ export function classifyMock(raw: string): ScreenStatus {
   return 'idle';
 }
 
+/** The text on the prompt line at the bottom ('' when empty), undefined when no prompt is there. */
+export function mockTypedInput(raw: string): string | undefined {
+  const last = bottomLines(normalizeScreen(raw), 1)[0] ?? '';
+  return PROMPT.test(last) ? last.slice(1).trim() : undefined;
+}
+
 export function extractMockAnswer(raw: string): string | undefined {
   const lines = normalizeScreen(raw).split('\n');
   while (lines.length > 0 && !PROMPT.test(lines[lines.length - 1]!)) lines.pop();
@@ -78,6 +84,7 @@ export const mockProvider: Provider = {
   classify: classifyMock,
   extractLastMessage: extractMockAnswer,
   input: { bracketed: true, submitKeys: ['Enter'] },
+  typedInput: mockTypedInput,
   exit: { text: '/exit' },
   interruptKeys: ['Escape'],
 };

@@ -74,6 +74,11 @@ export interface Provider {
   /** The most recent answer on the screen (with its line breaks), or undefined if there is none. */
   extractLastMessage(screen: string): string | undefined;
   input: InputRule;
+  /**
+   * The text waiting in the CLI's input box ('' when empty, undefined when no input box is drawn).
+   * With it, cao notices a message whose Enter the CLI dropped and presses Enter again.
+   */
+  typedInput?(screen: string): string | undefined;
   exit: ExitAction;
   /** Keys that interrupt a running turn. */
   interruptKeys: string[];

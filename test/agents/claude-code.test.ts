@@ -11,12 +11,6 @@ import { rules } from '../helpers/agents.js';
 import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
 
 let h: AgentHarness;
-/**
- * Claude reads keys typed in its first moments as "early input", where Enter turns into a trimmed
- * newline: a message sent that early stays in the input box (seen in ~1 of 10 starts on a loaded
- * machine, never after 1 s). cao has no way yet to tell when Claude is past that; the tests wait.
- */
-const STARTUP_SETTLE_MS = 1500;
 const PROMPT = 'You are a careful developer.\n- Second line starts with a dash, has "quotes", a \\backslash\\ and $HOME.\n\nLast line.';
 const USER_SETTINGS = `${JSON.stringify({ env: { CAO_CONFORMANCE_USER_SETTING: 'kept' } }, null, 2)}\n`;
 const USER_GLOBAL = `${JSON.stringify({ theme: 'light', numStartups: 7, projects: {} }, null, 2)}\n`;
@@ -55,7 +49,7 @@ describe('Claude Code (real CLI) through cao', () => {
   let dev: string;
 
   it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
-    const t = await h.createTerminal({ profile: 'claude_dev', settleMs: STARTUP_SETTLE_MS });
+    const t = await h.createTerminal({ profile: 'claude_dev' });
     expect(t.status).toBe('idle');
     expect(t.provider).toBe('claude_code');
     dev = t.id;
@@ -148,7 +142,7 @@ describe('Claude Code (real CLI) through cao', () => {
   });
 
   it('yolo: the shell command runs without a question (as root through IS_SANDBOX=1)', async () => {
-    const t = await h.createTerminal({ profile: 'claude_dev', yolo: true, settleMs: STARTUP_SETTLE_MS });
+    const t = await h.createTerminal({ profile: 'claude_dev', yolo: true });
     expect(t.status).toBe('idle');
     expect(await h.screen(t.id)).toMatch(/bypass permissions on/);
     const file = `${unique('yolo')}.txt`;
@@ -159,7 +153,7 @@ describe('Claude Code (real CLI) through cao', () => {
   });
 
   it("MCP round trip: a Claude supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
-    const sup = await h.createTerminal({ profile: 'claude_supervisor', settleMs: STARTUP_SETTLE_MS });
+    const sup = await h.createTerminal({ profile: 'claude_supervisor' });
     expect(sup.status).toBe('idle');
     const task = unique('task');
     const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
@@ -216,7 +210,7 @@ describe('Claude Code logged in with a subscription (no API key)', () => {
   });
 
   it("uses the user's login from ~/.claude (not copied, not changed) although its config folder is cao's", async () => {
-    const t = await s.createTerminal({ profile: 'claude_sub', settleMs: STARTUP_SETTLE_MS });
+    const t = await s.createTerminal({ profile: 'claude_sub' });
     expect(t.status).toBe('idle');
     const { turn, from } = await s.send(t.id, 'Say hello tag=sub1');
     await s.waitStatus(t.id, 'completed', { turn, from });

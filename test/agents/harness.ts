@@ -88,9 +88,8 @@ export interface CreateOptions {
   workingDirectory?: string;
   sessionName?: string;
   /**
-   * Wait this long after the terminal is ready. Claude Code keeps reading keys as "early input" for
-   * a moment after its input box appears: an Enter in that window becomes a newline and is trimmed,
-   * so the message stays unsent (docs/providers/claude_code.md, known limits).
+   * Wait this long after the terminal is ready. Not needed for Claude Code's "early input" (an Enter
+   * in its first moments becomes a newline): cao presses Enter again when its text stays in the box.
    */
   settleMs?: number;
 }

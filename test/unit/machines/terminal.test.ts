@@ -17,8 +17,10 @@ function harness(input: Partial<{ startTimeoutMs: number; reattached: boolean }>
   });
   const actor = createActor(machine, { input: { id: 'abcd1234', session: 'cao-t', paneId: '%1', provider: 'mock', ...input } }).start();
   const screen = (status: ScreenStatus, fresh = true, dialog?: number) => sendBack!({ type: 'SCREEN', status, fresh, dialog });
+  /** A ready screen with text waiting in the input box. */
+  const typed = (status: ScreenStatus = 'idle') => sendBack!({ type: 'SCREEN', status, fresh: true, typed: true });
   const status = () => terminalStatus(actor.getSnapshot());
-  return { actor, screen, status, commands };
+  return { actor, screen, typed, status, commands };
 }
 
 describe('terminal machine', () => {
@@ -63,6 +65,75 @@ describe('terminal machine', () => {
     vi.advanceTimersByTime(5001);
     expect(t.status()).toBe('error');
     expect(t.actor.getSnapshot().context.reason).toMatch(/did not become ready within 5 s/);
+  });
+
+  describe('input the CLI did not take (its Enter dropped)', () => {
+    const enters = (t: ReturnType<typeof harness>) => t.commands.filter((c) => c.type === 'PRESS').length;
+
+    it('is not an answer: the paste drawn in the input box does not settle the turn', () => {
+      const t = harness();
+      t.screen('idle');
+      t.actor.send({ type: 'INPUT' });
+      t.typed();
+      vi.advanceTimersByTime(400);
+      expect(t.status()).toBe('processing');
+      t.screen('processing');
+      t.screen('completed');
+      expect(t.status()).toBe('completed');
+      expect(enters(t)).toBe(0);
+    });
+
+    it('left in the box: the submit keys are pressed again until the agent takes it', () => {
+      const t = harness();
+      t.screen('idle');
+      t.actor.send({ type: 'INPUT' });
+      t.typed();
+      vi.advanceTimersByTime(499);
+      expect(enters(t)).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(t.commands.at(-1)).toEqual({ type: 'PRESS', keys: ['Enter'] });
+      t.typed(); // still there (the CLI turned that Enter into a newline too)
+      vi.advanceTimersByTime(500);
+      expect(enters(t)).toBe(2);
+      t.screen('processing');
+      vi.advanceTimersByTime(5000);
+      expect(enters(t)).toBe(2);
+      t.screen('completed');
+      expect(t.status()).toBe('completed');
+    });
+
+    it('gives up after three presses and shows the screen: idle with the text in the box', () => {
+      const t = harness();
+      t.screen('idle');
+      t.actor.send({ type: 'INPUT' });
+      t.typed();
+      vi.advanceTimersByTime(10_000);
+      expect(enters(t)).toBe(3);
+      expect(t.status()).toBe('idle');
+    });
+
+    it('text in the box after the agent worked on the turn is the user\'s: nothing is pressed', () => {
+      const t = harness();
+      t.screen('idle');
+      t.actor.send({ type: 'INPUT' });
+      t.screen('processing');
+      t.typed('completed');
+      vi.advanceTimersByTime(5000);
+      expect(t.status()).toBe('completed');
+      expect(enters(t)).toBe(0);
+    });
+
+    it('a settling ready screen that turns into unsent text waits for the text instead', () => {
+      const t = harness();
+      t.screen('completed');
+      t.actor.send({ type: 'INPUT' });
+      t.screen('idle');
+      t.typed();
+      vi.advanceTimersByTime(300);
+      expect(t.status()).toBe('processing');
+      vi.advanceTimersByTime(200);
+      expect(enters(t)).toBe(1);
+    });
   });
 
   it('counts turns and tells the watcher when one begins', () => {

@@ -47,7 +47,7 @@ describe('loadScript', () => {
       ].join('\n'),
     );
     expect(loadScript(p)).toEqual({
-      startup: { delay: 0, trust: true },
+      startup: { delay: 0, trust: true, earlyInput: 0 },
       defaultDelay: 100,
       rules: [
         {
@@ -71,7 +71,7 @@ describe('loadScript', () => {
       JSON.stringify({ defaultDelay: 5, startup: { delay: 50 }, rules: [{ match: 'hi', reply: 'hello {{input}}' }] }),
     );
     expect(loadScript(p)).toEqual({
-      startup: { delay: 50, trust: false },
+      startup: { delay: 50, trust: false, earlyInput: 0 },
       defaultDelay: 5,
       rules: [{ match: 'hi', reply: 'hello {{input}}' }],
     });
@@ -84,7 +84,7 @@ describe('loadScript', () => {
 
   it('treats an empty file as the empty script', () => {
     expect(loadScript(file('yaml', ''))).toEqual(EMPTY_SCRIPT);
-    expect(EMPTY_SCRIPT).toEqual({ startup: { delay: 0, trust: false }, defaultDelay: 100, rules: [] });
+    expect(EMPTY_SCRIPT).toEqual({ startup: { delay: 0, trust: false, earlyInput: 0 }, defaultDelay: 100, rules: [] });
   });
 
   it('names the file and says it does not parse for broken YAML or JSON', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  claudeAllowedTools, claudeCodeProvider, classifyClaude, extractClaudeAnswer, launchClaude, readUserClaudeConfig, type ClaudeLaunchOptions,
+  claudeAllowedTools, claudeCodeProvider, claudeTypedInput, classifyClaude, extractClaudeAnswer, launchClaude, readUserClaudeConfig, type ClaudeLaunchOptions,
 } from '../../../src/providers/claude-code.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
@@ -56,6 +56,19 @@ const withTranscript = (name: string, transcript: string[]) => {
   const box = lines.findIndex((l, i) => /^─{10,}/.test(l) && /^❯/.test(lines[i + 1] ?? ''));
   return [...transcript, '', ...lines.slice(box)].join('\n');
 };
+
+describe('claudeTypedInput: the text waiting in the input box', () => {
+  it('is the typed prompt, \'\' for an empty box, undefined when a dialog covers the bottom', () => {
+    expect(claudeTypedInput(screen('idle.4'))).toBe('Say hello please delay=4000');
+    expect(claudeTypedInput(screen('idle.1'))).toBe('');
+    expect(claudeTypedInput(screen('completed.1'))).toBe('');
+    expect(claudeTypedInput(screen('waiting_user_answer.1'))).toBeUndefined();
+  });
+
+  it('is what the provider gives cao to notice a dropped Enter', () => {
+    expect(claudeCodeProvider.typedInput).toBe(claudeTypedInput);
+  });
+});
 
 describe('classifyClaude judges the bottom and the current turn only', () => {
   it('an old answer above a new prompt does not complete the new turn', () => {

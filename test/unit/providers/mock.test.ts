@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { classifyMock, extractMockAnswer, mockProvider } from '../../../src/providers/mock.js';
+import { classifyMock, extractMockAnswer, mockProvider, mockTypedInput } from '../../../src/providers/mock.js';
 import { STATUSES, type ScreenStatus } from '../../../src/providers/types.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/screens/mock/', import.meta.url));
@@ -138,6 +138,15 @@ describe('extractMockAnswer on real screens', () => {
       .replace(/^❯/gm, `${ESC}[1m❯${ESC}[22m`)
       .replace(/\n/g, '\r\n');
     expect(extractMockAnswer(raw)).toBe('First line of the story.\n\nThird line, after a blank one.\n  an indented line\nLast line.');
+  });
+});
+
+describe('mockTypedInput', () => {
+  it('is the text on the prompt line at the bottom, \'\' when empty, undefined without a prompt', () => {
+    expect(mockTypedInput('● Done.\n\n❯ next task  \n\n')).toBe('next task');
+    expect(mockTypedInput('● Done.\n\n❯ \n')).toBe('');
+    expect(mockTypedInput('❯ task\n⠋ Working… (1s · esc to interrupt)\n')).toBeUndefined();
+    expect(mockProvider.typedInput).toBe(mockTypedInput);
   });
 });
 
