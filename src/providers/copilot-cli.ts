@@ -48,10 +48,13 @@ const DETAIL = /^\s+└ /;
 const PENDING = new Set(['○', '◎', '◉', '◐', '◑', '◒', '◓']);
 
 /** Normalised lines without the scroll bar in the last column. */
-const linesOf = (raw: string) =>
-  normalizeScreen(raw)
-    .split('\n')
-    .map((l) => l.replace(/\s+[┃█]$/, ''));
+const linesOf = (raw: string) => normalizeScreen(raw).split('\n').map(withoutScrollBar);
+
+function withoutScrollBar(l: string): string {
+  const bar = l.at(-1);
+  if ((bar !== '┃' && bar !== '█') || !/\s/.test(l.at(-2) ?? '')) return l;
+  return l.slice(0, -1).trimEnd();
+}
 
 interface Layout {
   /** Index of the input box's top rule, or -1 when there is no input box. */

@@ -8,7 +8,8 @@ const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b
 export const stripAnsi = (s: string) => s.replace(ANSI, '');
 
 export function normalizeScreen(raw: string): string {
-  const lines = stripAnsi(raw).replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[\s\u00a0]+$/, ''));
+  // trimEnd, not /\s+$/: that regex is quadratic on a line of padding followed by a character.
+  const lines = stripAnsi(raw).replace(/\r\n?/g, '\n').split('\n').map((l) => l.trimEnd());
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines.join('\n');
 }
