@@ -124,7 +124,9 @@ describe('Claude Code (real CLI) through cao', () => {
   it('Escape interrupts: the prompt goes back into the input box, the terminal is idle', async () => {
     const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
     await h.waitStatus(dev, 'processing', { turn, from });
-    await new Promise((r) => setTimeout(r, 500));
+    // Claude itself busy with it, not only cao having sent it (cao says processing at once).
+    await h.waitModelGot('tag=slow1');
+    await h.waitScreen(dev, /esc to interrupt/);
     await h.keys(dev, ['Escape']);
     await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
     expect(await h.screen(dev)).toMatch(/^❯\u00a0Take your time delay=30000 tag=slow1$/m);

@@ -106,7 +106,7 @@ describe('GitHub Copilot CLI (real CLI) through cao', () => {
   it('Ctrl-C interrupts: "● Operation cancelled by user", the terminal is idle, the next turn completes', async () => {
     const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
     await h.waitStatus(dev, 'processing', { turn, from });
-    await new Promise((r) => setTimeout(r, 500));
+    await h.waitModelGot('tag=slow1'); // the CLI itself is busy with it, not only cao having sent it
     await h.keys(dev, ['C-c']);
     await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
     expect(await h.screen(dev)).toMatch(/^ ● Operation cancelled by user/m);

@@ -44,7 +44,8 @@
  * worker, test/helpers/agents.ts), `createTerminal` (`settleMs`: wait after ready, for CLIs that drop
  * input sent in their first moments), `send` (input; returns the turn and the event
  * position before it), `keys` (tmux key names: 'Enter', 'Escape', 'C-c', 'y'…), `waitStatus`,
- * `output` (mode last|full|tail), `screen` (the visible screen: last 50 lines), `explain` (status
+ * `output` (mode last|full|tail), `screen` (the visible screen: last 50 lines), `waitScreen`
+ * (poll it until a pattern matches), `waitModelGot` (the CLI sent a prompt on), `explain` (status
  * history and screen, for failure messages), `stop`. A `waitStatus` that times out says what the
  * terminal showed.
  *
@@ -278,6 +279,29 @@ export class AgentHarness {
   async screen(id: string): Promise<string> {
     const r = await this.server.get<{ output: string }>(`/terminals/${id}/output?mode=tail&lines=50`);
     return r.body?.output ?? `(no screen: ${r.status} ${r.text})`;
+  }
+
+  /**
+   * Poll the screen until it matches: for the moments the status cannot show, e.g. that the CLI
+   * itself is busy with the turn (cao reports processing from the moment it sends the input).
+   */
+  async waitScreen(id: string, pattern: RegExp, timeout = 15_000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const screen = await this.screen(id);
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`the screen of ${id} did not match ${pattern} within ${timeout} ms\n${await this.explain(id)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Wait until the fake model received a request containing `text`: the CLI is busy with that prompt. */
+  async waitModelGot(text: string, timeout = 15_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!this.model.requests().some((r) => JSON.stringify(r.body ?? '').includes(text))) {
+      if (Date.now() > deadline) throw new Error(`the fake model got no request with ${JSON.stringify(text)} within ${timeout} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async status(id: string): Promise<TerminalJson> {
