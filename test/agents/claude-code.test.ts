@@ -129,7 +129,9 @@ describe('Claude Code (real CLI) through cao', () => {
     await h.waitScreen(dev, /esc to interrupt/);
     await h.keys(dev, ['Escape']);
     await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
-    expect(await h.screen(dev)).toMatch(/^❯\u00a0Take your time delay=30000 tag=slow1$/m);
+    // Claude draws the stopped turn first, then puts the prompt back into the box (a frame later).
+    await h.waitScreen(dev, /^❯\u00a0Take your time delay=30000 tag=slow1$/m, 5000);
+    expect((await h.status(dev)).status).toBe('idle');
     // Clear the restored prompt, or it would be sent along with the next message.
     await h.keys(dev, ['C-u']);
     const next = await h.send(dev, 'Say hello tag=afterint');
