@@ -148,6 +148,7 @@ export const screenWatcher = (deps: WatcherDeps) =>
         reported = null;
         lastOutput = 0; // the new turn's output is a new burst
       } else if (cmd.type === 'PRESS' && cmd.keys.length > 0) {
+        if (cmd.why) deps.log?.(`${input.terminalId}: ${cmd.why}`);
         deps.tmux.sendKeys(input.paneId, cmd.keys).catch((e: Error) => deps.log?.(`pressing keys in ${input.paneId}: ${e.message}`));
       }
     });

@@ -49,7 +49,8 @@ export type ExitedEvent = { type: 'EXITED'; code: number | null; reason: string 
 export type TerminalEvent = ScreenEvent | ExitedEvent | { type: 'INPUT' } | { type: 'INPUT_FAILED' };
 
 /** Messages the machine sends to its watcher. */
-export type WatcherCommand = { type: 'TURN' } | { type: 'PRESS'; keys: string[] };
+/** PRESS: `why` is logged (which dialog was answered, why Enter was pressed again). */
+export type WatcherCommand = { type: 'TURN' } | { type: 'PRESS'; keys: string[]; why?: string };
 
 export interface WatcherInput {
   terminalId: string;
@@ -100,9 +101,13 @@ export const terminalMachine = setup({
     notifyWatcherOfTurn: sendTo('watcher', { type: 'TURN' } satisfies WatcherCommand),
     answerDialog: sendTo('watcher', ({ context, event }) => {
       const dialog = event.type === 'SCREEN' && event.dialog !== undefined ? getProvider(context.provider).startupDialogs[event.dialog] : undefined;
-      return { type: 'PRESS', keys: dialog?.keys ?? [] } satisfies WatcherCommand;
+      return { type: 'PRESS', keys: dialog?.keys ?? [], why: `answering the startup dialog '${dialog?.name}'` } satisfies WatcherCommand;
     }),
-    pressSubmit: sendTo('watcher', ({ context }) => ({ type: 'PRESS', keys: getProvider(context.provider).input.submitKeys }) satisfies WatcherCommand),
+    pressSubmit: sendTo('watcher', ({ context }) => ({
+      type: 'PRESS',
+      keys: getProvider(context.provider).input.submitKeys,
+      why: `turn ${context.turn}: the input is still in the input box, submitting it again (${(context.resubmits ?? 0) + 1}/${MAX_RESUBMITS})`,
+    }) satisfies WatcherCommand),
     countResubmit: assign({ resubmits: ({ context }) => (context.resubmits ?? 0) + 1 }),
     countDialog: assign({ dialogsAnswered: ({ context }) => context.dialogsAnswered + 1 }),
     recordExit: assign(({ event }) => (event.type === 'EXITED' ? { exitCode: event.code, reason: event.reason } : {})),

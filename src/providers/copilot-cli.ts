@@ -59,6 +59,8 @@ function withoutScrollBar(l: string): string {
 interface Layout {
   /** Index of the input box's top rule, or -1 when there is no input box. */
   inputTop: number;
+  /** Index of the input box's bottom rule (-1 with inputTop). */
+  inputEnd: number;
   /** The footer below the input box. */
   footer: string[];
 }
@@ -75,11 +77,12 @@ function layout(lines: string[]): Layout {
     }
     if (lines[i]!.trim() !== '') seen++;
   }
-  if (rule === -1) return { inputTop: -1, footer: [] };
+  const none = { inputTop: -1, inputEnd: -1, footer: [] };
+  if (rule === -1) return none;
   for (let i = rule - 1; i >= Math.max(0, rule - 60); i--) {
-    if (RULE.test(lines[i]!)) return INPUT_LINE.test(lines[i + 1] ?? '') ? { inputTop: i, footer: lines.slice(rule + 1, bottom + 1) } : { inputTop: -1, footer: [] };
+    if (RULE.test(lines[i]!)) return INPUT_LINE.test(lines[i + 1] ?? '') ? { inputTop: i, inputEnd: rule, footer: lines.slice(rule + 1, bottom + 1) } : none;
   }
-  return { inputTop: -1, footer: [] };
+  return none;
 }
 
 /** The box that ends the given lines, or undefined. */
@@ -152,6 +155,14 @@ const isNotice = (b: Block) => b.glyph === '!' || (b.glyph === '●' && !CANCELL
 function lastBlock(blocks: Block[]): Block | undefined {
   for (let i = blocks.length - 1; i >= 0; i--) if (!isNotice(blocks[i]!)) return blocks[i];
   return undefined;
+}
+
+/** The input box's text ('' when empty), undefined when no input box is at the bottom. */
+export function copilotTypedInput(raw: string): string | undefined {
+  const lines = linesOf(raw);
+  const { inputTop, inputEnd } = layout(lines);
+  if (inputTop === -1) return undefined;
+  return lines.slice(inputTop + 1, inputEnd).join('\n').replace(/^❯ ?/, '').trim();
 }
 
 export function classifyCopilot(raw: string): ScreenStatus {
@@ -261,6 +272,7 @@ export const copilotCliProvider: Provider = {
   classify: classifyCopilot,
   extractLastMessage: extractCopilotAnswer,
   input: { bracketed: true, submitKeys: ['Enter'] },
+  typedInput: copilotTypedInput,
   // `/exit` pasted opens the command picker, which takes the Enter; Ctrl-D shuts Copilot down.
   exit: { keys: ['C-d'] },
   // Esc does not stop a running turn; Ctrl-C does ("● Operation cancelled by user").

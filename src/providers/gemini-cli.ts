@@ -153,6 +153,17 @@ export function geminiInputPending(raw: string): boolean {
   return input !== -1 && !PLACEHOLDER.test(lines[input]!);
 }
 
+/** The input box's text: '' for its placeholder, undefined when no input box is at the bottom. */
+export function geminiTypedInput(raw: string): string | undefined {
+  const lines = linesOf(raw);
+  const input = inputBoxIndex(lines);
+  if (input === -1) return undefined;
+  if (PLACEHOLDER.test(lines[input]!)) return '';
+  const box = [lines[input]!.replace(/^ ?[>*!] {1,3}/, '')];
+  for (let i = input + 1; i < lines.length && ECHO_CONTINUATION.test(lines[i]!); i++) box.push(lines[i]!.trim());
+  return box.join('\n').trim();
+}
+
 export function classifyGemini(raw: string): ScreenStatus {
   const lines = linesOf(raw);
   const input = inputBoxIndex(lines);
@@ -312,6 +323,7 @@ export const geminiCliProvider: Provider = {
   extractLastMessage: extractGeminiAnswer,
   // Gemini drops an Enter that arrives together with the paste.
   input: { bracketed: true, submitKeys: ['Enter'], awaitEcho: true },
+  typedInput: geminiTypedInput,
   exit: { text: '/quit' },
   interruptKeys: ['Escape'],
 };

@@ -48,6 +48,8 @@ describe('a dropped Enter', () => {
     const screen = (await s.get(`/terminals/${t.id}/output?mode=full`)).body.output as string;
     expect(screen.match(/^❯ first task$/gm)).toHaveLength(1);
     expect(screen.match(/^● Took: first task$/gm)).toHaveLength(1);
+    // And it was cao pressing Enter again that sent it, as the server log says.
+    expect(s.logs()).toContain(`${t.id}: turn 1: the input is still in the input box, submitting it again (1/3)`);
   });
 
   it('a handoff to a freshly started worker gets its answer', async () => {

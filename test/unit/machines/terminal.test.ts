@@ -48,7 +48,7 @@ describe('terminal machine', () => {
     const t = harness();
     t.screen('waiting_user_answer', true, 0);
     expect(t.status()).toBe('starting');
-    expect(t.commands).toEqual([{ type: 'PRESS', keys: ['y'] }]);
+    expect(t.commands).toEqual([{ type: 'PRESS', keys: ['y'], why: "answering the startup dialog 'trust folder'" }]);
     for (let i = 0; i < 10; i++) t.screen('waiting_user_answer', true, 0);
     expect(t.commands.length).toBe(5);
     expect(t.status()).toBe('waiting_user_answer');
@@ -91,7 +91,7 @@ describe('terminal machine', () => {
       vi.advanceTimersByTime(499);
       expect(enters(t)).toBe(0);
       vi.advanceTimersByTime(1);
-      expect(t.commands.at(-1)).toEqual({ type: 'PRESS', keys: ['Enter'] });
+      expect(t.commands.at(-1)).toEqual({ type: 'PRESS', keys: ['Enter'], why: 'turn 1: the input is still in the input box, submitting it again (1/3)' });
       t.typed(); // still there (the CLI turned that Enter into a newline too)
       vi.advanceTimersByTime(500);
       expect(enters(t)).toBe(2);

@@ -9,7 +9,7 @@ import matter from 'gray-matter';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import type { AgentProfile } from '../../../src/profiles/schema.js';
-import { classifyCopilot, copilotCliProvider, copilotMcpServer, extractCopilotAnswer } from '../../../src/providers/copilot-cli.js';
+import { classifyCopilot, copilotCliProvider, copilotMcpServer, copilotTypedInput, extractCopilotAnswer } from '../../../src/providers/copilot-cli.js';
 import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/screens/copilot_cli/', import.meta.url));
@@ -115,6 +115,19 @@ describe('classifyCopilot on variants of real screens', () => {
     expect(classifyCopilot('')).toBe('processing');
     const banner = screen('idle.7').split('\n').slice(0, 8).join('\n');
     expect(classifyCopilot(banner)).toBe('processing');
+  });
+});
+
+describe('copilotTypedInput: the text waiting in the input box', () => {
+  it('is the unsent text, \'\' for an empty box, undefined when a question covers the box', () => {
+    expect(copilotTypedInput(screen('completed.12'))).toBe('typed but not sent');
+    expect(copilotTypedInput(screen('idle.3'))).toBe('');
+    expect(copilotTypedInput(screen('waiting_user_answer.1'))).toBeUndefined();
+    expect(copilotCliProvider.typedInput).toBe(copilotTypedInput);
+  });
+
+  it('is \'\' or undefined on every processing screen captured (none holds unsent text)', () => {
+    for (const f of files.filter((f) => f.startsWith('processing.'))) expect(copilotTypedInput(screen(f.replace(/\.txt$/, ''))) ?? '', f).toBe('');
   });
 });
 

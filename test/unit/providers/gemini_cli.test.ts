@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import type { AgentProfile } from '../../../src/profiles/schema.js';
-import { classifyGemini, extractGeminiAnswer, geminiCliProvider, geminiMcpServer, protectImports } from '../../../src/providers/gemini-cli.js';
+import { classifyGemini, extractGeminiAnswer, geminiCliProvider, geminiMcpServer, geminiTypedInput, protectImports } from '../../../src/providers/gemini-cli.js';
 import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/screens/gemini_cli/', import.meta.url));
@@ -99,6 +99,20 @@ describe('classifyGemini on variants of real screens', () => {
     expect(classifyGemini('')).toBe('processing');
     const banner = screen('idle.11').split('\n').slice(0, 9).join('\n');
     expect(classifyGemini(banner)).toBe('processing');
+  });
+});
+
+describe('geminiTypedInput: the text waiting in the input box', () => {
+  it('is the unsent text (all its lines), \'\' for the placeholder, undefined when a question covers the box', () => {
+    expect(geminiTypedInput(screen('idle.12'))).toBe('multiline tag=m3');
+    expect(geminiTypedInput(screen('idle.13'))).toBe('reply with exactly: Hello World\nOutput: Plain text.\nFormat: Single line.\nConstraint: Exact match.');
+    expect(geminiTypedInput(screen('idle.3'))).toBe('');
+    expect(geminiTypedInput(screen('waiting_user_answer.1'))).toBeUndefined();
+    expect(geminiCliProvider.typedInput).toBe(geminiTypedInput);
+  });
+
+  it('is \'\' on every processing and completed screen captured (none holds unsent text)', () => {
+    for (const f of files.filter((f) => /^(processing|completed)\./.test(f))) expect(geminiTypedInput(screen(f.replace(/\.txt$/, ''))), f).toBe('');
   });
 });
 
