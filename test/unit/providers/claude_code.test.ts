@@ -2,45 +2,21 @@
  * Claude Code's screen rules, checked against real screens of Claude Code 2.1.197
  * (test/fixtures/screens/claude_code, see its README), and its launch spec.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   claudeAllowedTools, claudeCodeProvider, claudeTypedInput, classifyClaude, extractClaudeAnswer, launchClaude, readUserClaudeConfig, type ClaudeLaunchOptions,
 } from '../../../src/providers/claude-code.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import type { LaunchContext } from '../../../src/providers/types.js';
+import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/claude_code/', import.meta.url));
-const files = readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort();
-const ansiFiles = readdirSync(DIR).filter((f) => f.endsWith('.ansi')).sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const fx = screenFixtures('claude_code');
+const { dir: DIR, files, screen, statusOf } = fx;
 
-describe('claude_code screen fixtures', () => {
-  it('exist for every status', () => {
-    expect([...new Set(files.map(statusOf))].sort()).toEqual([...STATUSES].sort());
-  });
-
-  it('are all named <status>.<n>.txt (or .ansi) with a known status', () => {
-    for (const f of [...files, ...ansiFiles]) expect(STATUSES as readonly string[], f).toContain(statusOf(f));
-  });
-});
-
-describe('classifyClaude on real screens', () => {
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      expect(classifyClaude(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(statusOf(f));
-    });
-  }
-  for (const f of ansiFiles) {
-    it(`${f} (with colours, capture-pane -e) is ${statusOf(f)}`, () => {
-      expect(classifyClaude(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(statusOf(f));
-    });
-  }
-
+describeScreenFixtures(fx, 'classifyClaude on real screens', classifyClaude, () => {
   it('gives the same status with CRLF line ends and without the blank rows at the bottom', () => {
     for (const f of files) {
       const raw = readFileSync(`${DIR}${f}`, 'utf8');

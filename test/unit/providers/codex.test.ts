@@ -2,9 +2,8 @@
  * The Codex provider: screen rules checked against real Codex 0.171 screens
  * (test/fixtures/screens/codex, see its README), the launch spec, and the TOML it writes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMING, MAX_HANDOFF_TIMEOUT } from '../../../src/mcp/tools.js';
 import { PACKAGE_ROOT } from '../../../src/package.js';
@@ -19,14 +18,11 @@ import {
   launchCodex,
 } from '../../../src/providers/codex.js';
 import { TomlRaw, tomlFloat, tomlInlineTable, tomlKey, tomlString, tomlValue } from '../../../src/providers/toml.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import type { LaunchContext } from '../../../src/providers/types.js';
+import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/codex/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const fx = screenFixtures('codex');
+const { dir: DIR, files, screen, statusOf } = fx;
 const ESC = '\u001b';
 
 // ------------------------------------------------------------------------------------------------
@@ -130,23 +126,7 @@ const TRICKY = 'He said "hi" \\ then\nleft.\tTab, C:\\path\\, \u0001 bell\u0007,
 
 // ------------------------------------------------------------------------------------------------
 
-describe('codex screen fixtures', () => {
-  it('exist for every status', () => {
-    expect([...new Set(files.map(statusOf))].sort()).toEqual([...STATUSES].sort());
-  });
-
-  it('are all named <status>.<n>.txt with a known status', () => {
-    for (const f of files) expect(STATUSES as readonly string[], f).toContain(statusOf(f));
-  });
-});
-
-describe('classifyCodex on real screens', () => {
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      expect(classifyCodex(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(statusOf(f));
-    });
-  }
-});
+describeScreenFixtures(fx, 'classifyCodex on real screens', classifyCodex);
 
 describe('classifyCodex on variants of real screens', () => {
   it('gives the same status when the capture keeps colours (capture-pane -e)', () => {

@@ -2,40 +2,20 @@
  * The Gemini CLI provider: screen rules checked against real Gemini CLI screens
  * (test/fixtures/screens/gemini_cli, see its README), and the launch spec.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import type { AgentProfile } from '../../../src/profiles/schema.js';
 import { classifyGemini, extractGeminiAnswer, geminiCliProvider, geminiMcpServer, geminiTypedInput, protectImports } from '../../../src/providers/gemini-cli.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import type { LaunchContext } from '../../../src/providers/types.js';
+import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/gemini_cli/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const fx = screenFixtures('gemini_cli');
+const { dir: DIR, files, screen, statusOf } = fx;
 const ESC = '\u001b';
 
-describe('gemini_cli screen fixtures', () => {
-  it('exist for every status', () => {
-    expect([...new Set(files.map(statusOf))].sort()).toEqual([...STATUSES].sort());
-  });
-
-  it('are all named <status>.<n>.txt with a known status', () => {
-    for (const f of files) expect(STATUSES as readonly string[], f).toContain(statusOf(f));
-  });
-});
-
-describe('classifyGemini on real screens', () => {
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      expect(classifyGemini(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(statusOf(f));
-    });
-  }
-});
+describeScreenFixtures(fx, 'classifyGemini on real screens', classifyGemini);
 
 describe('classifyGemini on variants of real screens', () => {
   it('gives the same status when the capture keeps colours (capture-pane -e)', () => {

@@ -2,19 +2,14 @@
  * Kimi CLI: screen rules checked against test/fixtures/screens/kimi_cli (see its README), and the
  * launch spec: the requested working directory, per-terminal agent file and MCP config.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { kimiCliProvider } from '../../../src/providers/kimi-cli.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
+import { screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/kimi_cli/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const { dir: DIR, files, screen, statusOf } = screenFixtures('kimi_cli');
 const { classify, extractLastMessage: extract } = kimiCliProvider;
 
 describe('kimi_cli screen fixtures', () => {

@@ -3,21 +3,17 @@
  * test/fixtures/screens/kiro_cli (its README says which are captured and which are constructed),
  * and the launch spec (per-terminal agent JSON under KIRO_AGENT_CONFIG_DIR).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { kiroAgentsDir, kiroCliProvider } from '../../../src/providers/kiro-cli.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
+import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/kiro_cli/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const fx = screenFixtures('kiro_cli');
+const { dir: DIR, files, screen, statusOf } = fx;
 const { classify, extractLastMessage: extract } = kiroCliProvider;
 
 describe('kiro_cli screen fixtures', () => {
@@ -32,13 +28,7 @@ describe('kiro_cli screen fixtures', () => {
   });
 });
 
-describe('kiro_cli classify on the fixtures', () => {
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      expect(classify(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(statusOf(f));
-    });
-  }
-
+describeClassifyOnScreens(fx, 'kiro_cli classify on the fixtures', classify, () => {
   it('gives the same status with CRLF line ends and without trailing blank rows', () => {
     for (const f of files) {
       const raw = readFileSync(`${DIR}${f}`, 'utf8');

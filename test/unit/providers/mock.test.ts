@@ -2,39 +2,16 @@
  * The mock provider's screen rules, checked against real screens of the mock agent
  * (test/fixtures/screens/mock, see its README for how they were captured).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyMock, extractMockAnswer, mockProvider, mockTypedInput } from '../../../src/providers/mock.js';
-import { STATUSES, type ScreenStatus } from '../../../src/providers/types.js';
+import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/mock/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-
+const fx = screenFixtures('mock');
+const { dir: DIR, files, screen, statusOf } = fx;
 const ESC = '\u001b';
 
-describe('mock screen fixtures', () => {
-  it('exist for every status', () => {
-    const statuses = new Set(files.map((f) => f.slice(0, f.indexOf('.'))));
-    expect([...statuses].sort()).toEqual([...STATUSES].sort());
-  });
-
-  it('are all named <status>.<n>.txt with a known status', () => {
-    for (const f of files) expect(STATUSES as readonly string[], f).toContain(f.slice(0, f.indexOf('.')));
-  });
-});
-
-describe('classifyMock on real screens', () => {
-  for (const f of files) {
-    const expected = f.slice(0, f.indexOf('.')) as ScreenStatus;
-    it(`${f} is ${expected}`, () => {
-      expect(classifyMock(readFileSync(`${DIR}${f}`, 'utf8'))).toBe(expected);
-    });
-  }
-});
+describeScreenFixtures(fx, 'classifyMock on real screens', classifyMock);
 
 describe('classifyMock on variants of real screens', () => {
   it('gives the same status when the capture keeps colours (capture-pane -e)', () => {
@@ -45,18 +22,14 @@ describe('classifyMock on variants of real screens', () => {
         .replace(/^● /gm, `${ESC}[32m●${ESC}[39m `)
         .replace(/^(✗ Error: .*)$/gm, `${ESC}[31m$1${ESC}[39m`)
         .replace(/^\? /gm, `${ESC}[33m?${ESC}[39m `);
-    for (const f of files) {
-      const expected = f.slice(0, f.indexOf('.'));
-      expect(classifyMock(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(expected);
-    }
+    for (const f of files) expect(classifyMock(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(statusOf(f));
   });
 
   it('gives the same status with CRLF line ends and without the blank rows below the prompt', () => {
     for (const f of files) {
-      const expected = f.slice(0, f.indexOf('.'));
       const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classifyMock(raw.replace(/\n/g, '\r\n')), f).toBe(expected);
-      expect(classifyMock(raw.replace(/\s+$/, '')), f).toBe(expected);
+      expect(classifyMock(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
+      expect(classifyMock(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
     }
   });
 

@@ -3,19 +3,14 @@
  * screens in test/fixtures/screens/q_cli, and the launch spec (agent JSON in Q's agents folder under
  * a name only this terminal uses; the prompt in the terminal's folder).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { qAgentName, qCliProvider } from '../../../src/providers/q-cli.js';
-import { STATUSES, type LaunchContext, type ScreenStatus } from '../../../src/providers/types.js';
+import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
+import { screenFixtures } from '../../helpers/screens.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/screens/q_cli/', import.meta.url));
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort();
-const screen = (name: string) => readFileSync(`${DIR}${name}.txt`, 'utf8');
-const statusOf = (f: string) => f.slice(0, f.indexOf('.')) as ScreenStatus;
+const { dir: DIR, files, screen, statusOf } = screenFixtures('q_cli');
 
 describe('q_cli screen fixtures', () => {
   it('exist for every status and each is in the README', () => {
