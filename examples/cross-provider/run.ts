@@ -87,7 +87,9 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
     ? 'claude_code and codex can run here: the team really mixes CLIs (they need their own setup and keys)'
     : `only ${providers.filter((p) => p.supported && p.installed).map((p) => p.name).join(', ')} can run here: workers pinned elsewhere must be refused, never moved`);
 
-  const terminalCount = async () => (await ex.http<unknown[]>('GET', '/terminals')).body.length;
+  /** Ids of the terminals now: a refused request must not add one (workers of earlier requests may go meanwhile). */
+  const terminalIds = async () => new Set((await ex.http<{ id: string }[]>('GET', '/terminals')).body.map((t) => t.id));
+  const addedSince = async (before: Set<string>) => [...(await terminalIds())].some((id) => !before.has(id));
   const refusal = (body: unknown, status: number) => `${status} ${(body as ErrorBody).error?.message ?? JSON.stringify(body)}`;
   ex.log(`the supervisor's task: ${REQUEST}`);
   process.stdout.write('\nWho ran where: rule, request, profile [the provider it names], caller → outcome\n');
@@ -145,9 +147,9 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
 
   // ── The rules one request at a time, over REST.
   const handoff = async (body: Record<string, unknown>): Promise<Outcome> => {
-    const before = await terminalCount();
+    const before = await terminalIds();
     const r = await ex.http<HandoffView | ErrorBody>('POST', '/handoffs', { message: 'Analyze the billing dataset.', timeout_seconds: 60, ...body });
-    if (r.status !== 202) return { refused: refusal(r.body, r.status), created: (await terminalCount()) !== before };
+    if (r.status !== 202) return { refused: refusal(r.body, r.status), created: await addedSince(before) };
     const h = r.body as HandoffView;
     if (h.provider !== 'mock') {
       // A real CLI's answer is not the point here (and costs tokens): its placement is known now.
@@ -158,15 +160,15 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
     return { provider: h.provider, answered: done.result?.success === true && /Findings for the billing dataset/.test(done.result.output ?? '') };
   };
   const addTerminal = async (session: string, profile: string, provider: string): Promise<Outcome> => {
-    const before = await terminalCount();
+    const before = await terminalIds();
     const q = new URLSearchParams({ agent_profile: profile, provider, working_directory: ex.project, wait: 'false' });
     const r = await ex.http<TerminalView | ErrorBody>('POST', `/sessions/${session}/terminals?${q}`);
     if (r.status === 201) return { provider: (r.body as TerminalView).provider };
-    return { refused: refusal(r.body, r.status), created: (await terminalCount()) !== before };
+    return { refused: refusal(r.body, r.status), created: await addedSince(before) };
   };
   const url = new URL(ex.api.baseUrl);
   const caoLaunch = async (args: string[]): Promise<Outcome> => {
-    const before = await terminalCount();
+    const before = await terminalIds();
     const argv = [join(PACKAGE_ROOT, 'bin', 'cao.js'), 'launch', '--headless', '--working-directory', ex.project, ...args];
     const env = { ...ex.env, CAO_API_HOST: url.hostname, CAO_API_PORT: url.port };
     try {
@@ -177,7 +179,7 @@ await runExample('cao example "cross-provider": one team, several agent CLIs', A
     } catch (e) {
       const err = e as { stderr?: string; code?: number };
       if (typeof err.code !== 'number') throw e;
-      return { refused: `exit ${err.code}, ${(err.stderr ?? '').trim()}`, created: (await terminalCount()) !== before };
+      return { refused: `exit ${err.code}, ${(err.stderr ?? '').trim()}`, created: await addedSince(before) };
     }
   };
 
