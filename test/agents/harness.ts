@@ -41,9 +41,8 @@
  * - `workdir`: a fresh working directory for agents (realpath; `createTerminal` uses it by default).
  *
  * Helpers: `writeProfile` (an agent profile for any provider), `writeMockAgent` (a scripted mock
- * worker, test/helpers/agents.ts), `createTerminal` (`settleMs`: wait after ready, for CLIs that drop
- * input sent in their first moments), `send` (input; returns the turn and the event
- * position before it), `keys` (tmux key names: 'Enter', 'Escape', 'C-c', 'y'…), `waitStatus`,
+ * worker, test/helpers/agents.ts), `createTerminal` (`settleMs`: an optional wait after ready),
+ * `send` (input; returns the turn and the event position before it), `keys` (tmux key names: 'Enter', 'Escape', 'C-c', 'y'…), `waitStatus`,
  * `output` (mode last|full|tail), `screen` (the visible screen: last 50 lines), `waitScreen`
  * (poll it until a pattern matches), `waitModelGot` (the CLI sent a prompt on), `explain` (status
  * history and screen, for failure messages), `stop`. A `waitStatus` that times out says what the
