@@ -82,6 +82,17 @@ describe('classifyGemini on variants of real screens', () => {
   });
 });
 
+describe('classifyGemini: a message sent while the MCP servers start', () => {
+  it('is processing while queued, and still when the queue is gone but the prompt is not echoed yet', () => {
+    expect(screen('processing.11')).toMatch(/Queued \(press ↑ to edit\)/);
+    expect(classifyGemini(screen('processing.11'))).toBe('processing');
+    // Only the notice is left above the status line: the prompt has not run, nothing is done.
+    expect(screen('processing.12')).toMatch(/^ℹ Waiting for MCP servers to initialize/m);
+    expect(screen('processing.12')).not.toMatch(/^ > mcptool/m);
+    expect(classifyGemini(screen('processing.12'))).toBe('processing');
+  });
+});
+
 describe('geminiTypedInput: the text waiting in the input box', () => {
   it('is the unsent text (all its lines), \'\' for the placeholder, undefined when a question covers the box', () => {
     expect(geminiTypedInput(screen('idle.12'))).toBe('multiline tag=m3');
