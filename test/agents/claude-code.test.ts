@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rules } from '../helpers/agents.js';
 import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, firstTurn, handoffRoundTrip, turnCompletes } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = 'You are a careful developer.\n- Second line starts with a dash, has "quotes", a \\backslash\\ and $HOME.\n\nLast line.';
@@ -49,16 +50,7 @@ describe('Claude Code (real CLI) through cao', () => {
   let dev: string;
 
   it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
-    const t = await h.createTerminal({ profile: 'claude_dev' });
-    expect(t.status).toBe('idle');
-    expect(t.provider).toBe('claude_code');
-    dev = t.id;
-    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
-    await h.waitStatus(dev, 'processing', { turn, from });
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
-    // Exactly one status path for this turn: processing, then completed (no early ready screen).
-    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+    dev = await firstTurn(h, 'claude_dev', 'claude_code');
   });
 
   it('got the profile: the multi-line system prompt verbatim, the model, no MCP servers', () => {
@@ -96,12 +88,8 @@ describe('Claude Code (real CLI) through cao', () => {
   });
 
   it('an API error (400) is error; the next turn completes again', async () => {
-    const bad = await h.send(dev, 'please fail400 tag=e1');
-    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
-    expect(await h.output(dev)).toBe('API Error: 400 Fake server scripted error 400');
-    const good = await h.send(dev, 'Say hello again tag=after1');
-    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
-    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+    // Claude shows the error as an answer block: it is what `mode=last` gives.
+    await apiErrorThenRecovery(h, dev, async () => expect(await h.output(dev)).toBe('API Error: 400 Fake server scripted error 400'));
   });
 
   it('a 500 is processing while Claude retries, and error when it gives up', async () => {
@@ -134,9 +122,7 @@ describe('Claude Code (real CLI) through cao', () => {
     expect((await h.status(dev)).status).toBe('idle');
     // Clear the restored prompt, or it would be sent along with the next message.
     await h.keys(dev, ['C-u']);
-    const next = await h.send(dev, 'Say hello tag=afterint');
-    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
-    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+    await turnCompletes(h, dev, 'Say hello', 'afterint');
   });
 
   it('/exit ends it: exited', async () => {
@@ -157,37 +143,16 @@ describe('Claude Code (real CLI) through cao', () => {
   });
 
   it("MCP round trip: a Claude supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
-    const sup = await h.createTerminal({ profile: 'claude_supervisor' });
-    expect(sup.status).toBe('idle');
-    const task = unique('task');
-    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
-    // The supervisor's turn ends only after the handoff did: fail at once if it ended without one.
-    const finished = await h.events
-      .waitFor((m) => m.event === 'handoff.finished' || (m.event === 'terminal.status' && m.data.terminal_id === sup.id && m.data.turn === turn && ['completed', 'error', 'idle'].includes(m.data.status)), { from, timeout: 90_000, what: 'handoff.finished' })
-      .catch(async (e: Error) => {
-        throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
-      });
-    if (finished.event !== 'handoff.finished') {
-      const offered = h.model.requests().filter((r) => r.api === 'anthropic' && r.body.tools?.length).pop()?.body.tools.map((t: { name: string }) => t.name);
-      throw new Error(`the supervisor's turn ended (${finished.data.status}) without a handoff; tools offered: ${offered?.join(', ')}\n${await h.explain(sup.id)}`);
-    }
-    expect(finished.data.success).toBe(true);
-    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
-    // The tool call went through cao mcp-server (the tool Claude offered is cao's), and its result
-    // carried the worker's answer back to the model and onto the supervisor's screen.
-    const call = h.model.replies().find((r) => r.tool?.name === 'mcp__cao-mcp-server__handoff');
-    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
-    const answer = `Worker result for ${task}: 42`;
-    const results = h.model.requests().filter((r) => r.api === 'anthropic' && JSON.stringify(r.body.messages ?? []).includes(answer));
-    expect(results.length).toBeGreaterThan(0);
-    expect(await h.output(sup.id, 'full')).toContain(answer);
+    // Through cao mcp-server (the tool Claude offered is cao's); no question: the profile allows cao's tools.
+    const { supervisor, answer } = await handoffRoundTrip(h, 'claude_supervisor', (tool) => tool === 'mcp__cao-mcp-server__handoff');
+    // The result carried the worker's answer back to the model and onto the supervisor's screen.
+    expect(h.model.requests().some((r) => r.api === 'anthropic' && JSON.stringify(r.body.messages ?? []).includes(answer))).toBe(true);
+    expect(await h.output(supervisor, 'full')).toContain(answer);
     // Claude hands the model the tool's structured result (JSON) rather than its text.
-    const last = await h.output(sup.id);
+    const last = await h.output(supervisor);
     expect(last).toMatch(/^Tool finished\. Result was: .*"success":true/);
     expect(last).toContain(answer);
     expect(last).toMatch(/\[mcp1\]$/);
-    // No permission question: the profile allows cao's tools.
-    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
   });
 });
 

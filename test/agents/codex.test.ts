@@ -16,6 +16,7 @@ import { parseProfile } from '../../src/profiles/schema.js';
 import { launchCodex } from '../../src/providers/codex.js';
 import { rules } from '../helpers/agents.js';
 import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn } from './scenarios.js';
 
 const run = promisify(execFile);
 
@@ -60,17 +61,8 @@ describe('Codex CLI (real CLI) through cao', () => {
   let dev: string;
 
   it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
-    const t = await h.createTerminal({ profile: 'codex_dev' });
-    expect(t.status).toBe('idle');
-    expect(t.provider).toBe('codex');
-    dev = t.id;
-    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
-    await h.waitStatus(dev, 'processing', { turn, from });
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
-    // One status path for this turn: processing, then completed (the answer streams with no busy
-    // row on screen; only "Worked for" ends the turn, so no early completed).
-    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+    // Only "Worked for" ends a Codex turn (the answer streams with no busy row), so no early completed.
+    dev = await firstTurn(h, 'codex_dev', 'codex');
   });
 
   it('got the profile: the multi-line system prompt verbatim as developer instructions, the model', () => {
@@ -108,13 +100,7 @@ describe('Codex CLI (real CLI) through cao', () => {
   });
 
   it('an API error (400) is error; the next turn completes again', async () => {
-    const bad = await h.send(dev, 'please fail400 tag=e1');
-    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
-    expect(await h.screen(dev)).toMatch(/^■ \{"error":\{"message":"Fake server scripted error 400"/m);
-    await expect(h.output(dev)).rejects.toThrow(/409|no answer/);
-    const good = await h.send(dev, 'Say hello again tag=after1');
-    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
-    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+    await apiErrorThenRecovery(h, dev, errorOnScreen(h, dev, /^■ \{"error":\{"message":"Fake server scripted error 400"/m));
   });
 
   it('a 500 is processing while Codex reconnects, and error when it gives up', async () => {
@@ -134,15 +120,7 @@ describe('Codex CLI (real CLI) through cao', () => {
   });
 
   it('Escape interrupts: "■ Conversation interrupted", the terminal is idle, the next turn completes', async () => {
-    const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
-    await h.waitStatus(dev, 'processing', { turn, from });
-    await h.waitModelGot('tag=slow1'); // the CLI itself is busy with it, not only cao having sent it
-    await h.keys(dev, ['Escape']);
-    await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
-    expect(await h.screen(dev)).toMatch(/^■ Conversation interrupted/m);
-    const next = await h.send(dev, 'Say hello tag=afterint');
-    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
-    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+    await interruptThenNextTurn(h, dev, ['Escape'], /^■ Conversation interrupted/m);
   });
 
   it('/exit ends it: exited', async () => {
@@ -173,23 +151,10 @@ describe('Codex CLI (real CLI) through cao', () => {
   });
 
   it("MCP round trip: a Codex supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
-    const sup = await h.createTerminal({ profile: 'codex_supervisor' });
-    expect(sup.status).toBe('idle');
-    const task = unique('task');
-    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
-    const finished = await h.events.waitFor((m) => m.event === 'handoff.finished', { from, timeout: 90_000, what: 'handoff.finished' }).catch(async (e: Error) => {
-      throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
-    });
-    expect(finished.data.success).toBe(true);
-    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
-    // Codex offered cao's tools in the server's namespace and called handoff through cao mcp-server.
-    const call = h.model.replies().find((r) => r.tool?.name === 'handoff');
-    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
-    const answer = `Worker result for ${task}: 42`;
+    // Codex offers cao's tools in the server's namespace; no question: cao approves its own tools.
+    const { supervisor, answer } = await handoffRoundTrip(h, 'codex_supervisor', (tool) => tool === 'handoff');
     expect(h.model.requests().some((r) => r.api === 'responses' && JSON.stringify(r.body.input ?? []).includes(answer))).toBe(true);
-    expect(await h.output(sup.id)).toMatch(new RegExp(`^Tool finished\\. Result was: [\\s\\S]*${answer}[\\s\\S]*$`));
-    // No question: cao's own tools are approved for the server cao configures.
-    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+    expect(await h.output(supervisor)).toMatch(new RegExp(`^Tool finished\\. Result was: [\\s\\S]*${answer}[\\s\\S]*$`));
   });
 });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rules } from '../helpers/agents.js';
 import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
@@ -45,15 +46,7 @@ describe('Gemini CLI (real CLI) through cao', () => {
   let dev: string;
 
   it('starts idle, then a prompt goes idle → processing → completed with the answer extracted', async () => {
-    const t = await h.createTerminal({ profile: 'gemini_dev' });
-    expect(t.status).toBe('idle');
-    expect(t.provider).toBe('gemini_cli');
-    dev = t.id;
-    const { turn, from } = await h.send(dev, 'Say hello delay=1500 tag=hello1');
-    await h.waitStatus(dev, 'processing', { turn, from });
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[hello1\]$/);
-    expect(h.events.statuses(dev).filter((s) => s.turn === turn).map((s) => s.status)).toEqual(['processing', 'completed']);
+    dev = await firstTurn(h, 'gemini_dev', 'gemini_cli');
   });
 
   it("got the profile: the system prompt verbatim after Gemini's own, the model", () => {
@@ -97,25 +90,11 @@ describe('Gemini CLI (real CLI) through cao', () => {
   });
 
   it('an API error (400) is error; the next turn completes again', async () => {
-    const bad = await h.send(dev, 'please fail400 tag=e1');
-    await h.waitStatus(dev, 'error', { turn: bad.turn, from: bad.from });
-    expect(await h.screen(dev)).toMatch(/^✕ \[API Error: .*Fake server scripted error 400/m);
-    await expect(h.output(dev)).rejects.toThrow(/409|no answer/);
-    const good = await h.send(dev, 'Say hello again tag=after1');
-    await h.waitStatus(dev, 'completed', { turn: good.turn, from: good.from });
-    expect(await h.output(dev)).toMatch(/\[after1\]$/);
+    await apiErrorThenRecovery(h, dev, errorOnScreen(h, dev, /^✕ \[API Error: .*Fake server scripted error 400/m));
   });
 
   it('Escape interrupts: "ℹ Request cancelled.", the terminal is idle, the next turn completes', async () => {
-    const { turn, from } = await h.send(dev, 'Take your time delay=30000 tag=slow1');
-    await h.waitStatus(dev, 'processing', { turn, from });
-    await h.waitModelGot('tag=slow1'); // the CLI itself is busy with it, not only cao having sent it
-    await h.keys(dev, ['Escape']);
-    await h.waitStatus(dev, 'idle', { turn, from, timeout: 15_000 });
-    expect(await h.screen(dev)).toMatch(/^ℹ Request cancelled\./m);
-    const next = await h.send(dev, 'Say hello tag=afterint');
-    await h.waitStatus(dev, 'completed', { turn: next.turn, from: next.from });
-    expect(await h.output(dev)).toMatch(/\[afterint\]$/);
+    await interruptThenNextTurn(h, dev, ['Escape'], /^ℹ Request cancelled\./m);
   });
 
   it('/quit ends it: exited', async () => {
@@ -136,20 +115,7 @@ describe('Gemini CLI (real CLI) through cao', () => {
   });
 
   it("MCP round trip: a Gemini supervisor calls cao's handoff, a worker answers, the supervisor gets the answer", async () => {
-    const sup = await h.createTerminal({ profile: 'gemini_supervisor' });
-    expect(sup.status).toBe('idle');
-    const task = unique('task');
-    const { turn, from } = await h.send(sup.id, `mcptool: handoff {"agent_profile":"mock_worker","message":"${task}"} tag=mcp1`);
-    const finished = await h.events.waitFor((m) => m.event === 'handoff.finished', { from, timeout: 90_000, what: 'handoff.finished' }).catch(async (e: Error) => {
-      throw new Error(`${e.message.split('\n')[0]}\n${await h.explain(sup.id)}`);
-    });
-    expect(finished.data.success).toBe(true);
-    await h.waitStatus(sup.id, 'completed', { turn, from, timeout: 60_000 });
-    const call = h.model.replies().find((r) => r.tool?.name.endsWith('handoff'));
-    expect(call?.tool?.args).toEqual({ agent_profile: 'mock_worker', message: task });
-    const answer = `Worker result for ${task}: 42`;
-    expect(await h.output(sup.id)).toContain(answer);
-    // cao's own server is trusted: no question, even without yolo.
-    expect(h.events.statuses(sup.id).map((s) => s.status)).not.toContain('waiting_user_answer');
+    const { supervisor, answer } = await handoffRoundTrip(h, 'gemini_supervisor', (tool) => tool.endsWith('handoff'));
+    expect(await h.output(supervisor)).toContain(answer);
   });
 });
