@@ -202,7 +202,7 @@ export function extractCopilotAnswer(raw: string): string | undefined {
     const b = blocks[i]!;
     if (b.glyph !== '●' || isCancelled(b) || isNotice(b) || isToolBlock(b)) continue;
     const rest = b.rest.map((l) => (l.startsWith('   ') ? l.slice(3) : l.trimStart()));
-    return [b.first, ...rest].join('\n').replace(/^\n+|\s+$/g, '');
+    return [b.first, ...rest].join('\n').replace(/^\n+/, '').trimEnd();
   }
   return undefined;
 }

@@ -147,13 +147,6 @@ function bottomBox(lines: string[]): string[] | undefined {
 
 const PLACEHOLDER = /Type your message/;
 
-/** Whether Gemini's input box holds text that was not submitted (not its placeholder). */
-export function geminiInputPending(raw: string): boolean {
-  const lines = linesOf(raw);
-  const input = inputBoxIndex(lines);
-  return input !== -1 && !PLACEHOLDER.test(lines[input]!);
-}
-
 /** The input box's text: '' for its placeholder, undefined when no input box is at the bottom. */
 export function geminiTypedInput(raw: string): string | undefined {
   const lines = linesOf(raw);
@@ -182,7 +175,7 @@ export function classifyGemini(raw: string): ScreenStatus {
   if (lines.slice(Math.max(0, end), input).some((l) => BUSY.test(l))) return 'processing';
   // Text in the input box that was not submitted: cao's own paste waiting for its Enter, or
   // someone typing. Not a new turn, and an older answer above must not complete one: idle.
-  if (geminiInputPending(raw)) return 'idle';
+  if (!PLACEHOLDER.test(lines[input]!)) return 'idle';
   // Messages submitted while Gemini was not ready wait in its queue, drawn above the status line.
   if (lines.slice(0, input).some((l) => QUEUED.test(l))) return 'processing';
   // A message sent while its MCP servers start waits behind this notice (Gemini takes it from the
@@ -226,7 +219,7 @@ export function extractGeminiAnswer(raw: string): string | undefined {
   }
   blocks = blocks.filter((b) => b.some((l) => l.trim() !== ''));
   if (blocks.length === 0) return undefined;
-  return blocks.map((b) => b.join('\n').replace(/^\n+|\s+$/g, '')).join('\n');
+  return blocks.map((b) => b.join('\n').replace(/^\n+/, '').trimEnd()).join('\n');
 }
 
 // ── launch ───────────────────────────────────────────────────────────────────

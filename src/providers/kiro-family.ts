@@ -191,9 +191,9 @@ const TUI_BUSY =
 const TUI_HEADER = /^\s*[\w.@~/-]+ · \S+/;
 /** The context gauge in that header: `· ◔ 4%`, or `· 4% ctx` in the newest lite layout. */
 const TUI_CONTEXT_GAUGE = /·\s*[◔◑◕●○]\s*\d+%|·\s*\d+% ctx\b/;
-/** Approval panels: full TUI, lite TUI, and the first TUI releases. */
+/** Approval panels: full TUI, lite TUI, and the first TUI releases. (`\S`, not `\S+`: unanchored, that rescans every long run.) */
 const TUI_APPROVAL =
-  /\S+ requires approval\b|\S+ needs approval\b|^\s*❯?\s*Yes, single permission|\[y\] allow once|\bYes\s+No\s+Always [Aa]llow\b|esc to close · ↑↓ to navigate · ↵ to select/;
+  /\S requires approval\b|\S needs approval\b|^\s*❯?\s*Yes, single permission|\[y\] allow once|\bYes\s+No\s+Always [Aa]llow\b|esc to close · ↑↓ to navigate · ↵ to select/;
 const TUI_TRUST_MODAL = /running in trust all tools mode/;
 const TUI_MENU_CURSOR = /^\s*❯\s*(?:No, exit|Yes, I accept|Yes, and don't ask again)\s*$/;
 /**
