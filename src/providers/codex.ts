@@ -27,9 +27,7 @@
  * interrupted (Esc, or a declined approval). Approval questions replace the composer with a form
  * that ends in "Press enter to confirm or esc to cancel" / "enter to submit | esc to cancel".
  */
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../package.js';
-import { mcpServersFor, type McpServerSpec } from './mcp-config.js';
+import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import { TomlRaw, tomlFloat, tomlInlineTable, tomlString, type TomlValue } from './toml.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -248,7 +246,6 @@ function extractLegacy(lines: string[]): string | undefined {
  */
 export const CODEX_TOOL_TIMEOUT_SEC = 3900;
 
-const CAO_BIN = join(PACKAGE_ROOT, 'bin', 'cao.js');
 
 type Kind = 'string' | 'strings' | 'strings table' | 'boolean' | 'table';
 /**
@@ -287,7 +284,6 @@ const isTomlValue = (v: unknown): v is TomlValue =>
   (Array.isArray(v) && v.every(isTomlValue)) ||
   (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isTomlValue));
 
-const isCaoServer = (s: McpServerSpec) => s.command === process.execPath && s.args?.[0] === CAO_BIN && s.args[1] === 'mcp-server';
 
 /** One profile MCP server as a Codex inline table. */
 export function codexMcpTable(s: McpServerSpec): string {
@@ -308,7 +304,7 @@ export function codexMcpTable(s: McpServerSpec): string {
   t.tool_timeout_sec ??= new TomlRaw(tomlFloat(CODEX_TOOL_TIMEOUT_SEC));
   // cao's own tools (handoff, assign, send_message) are why the profile lists this server: they
   // run without a question, as they did in the original cao.
-  if (isCaoServer(s)) t.default_tools_approval_mode ??= 'approve';
+  if (isCaoMcpServer(s)) t.default_tools_approval_mode ??= 'approve';
   return tomlInlineTable(t);
 }
 

@@ -18,8 +18,7 @@
  * occupy the last column.
  */
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../package.js';
-import { mcpServersFor, type McpServerSpec } from './mcp-config.js';
+import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
 
@@ -220,8 +219,6 @@ export function copilotMcpServer(s: McpServerSpec): Record<string, unknown> {
 }
 
 /** cao's own MCP server, as mcpServersFor points it at this installation. */
-const CAO_BIN = join(PACKAGE_ROOT, 'bin', 'cao.js');
-const isCaoServer = (s: McpServerSpec) => s.command === process.execPath && s.args?.[0] === CAO_BIN && s.args[1] === 'mcp-server';
 
 /** The custom agent's name: one per profile, marked as cao's. */
 export const copilotAgentName = (profileName: string) => `cao-${profileName}`;
@@ -246,7 +243,7 @@ function launchCopilot(ctx: LaunchContext): LaunchSpec {
     files.push({ path: mcpFile, content: `${JSON.stringify(config, null, 2)}\n` });
     argv.push('--additional-mcp-config', `@${mcpFile}`);
     // cao's own tools (handoff, assign, send_message) run without a question, as in the original cao.
-    for (const [name, s] of Object.entries(servers)) if (isCaoServer(s)) argv.push(`--allow-tool=${name}`);
+    for (const [name, s] of Object.entries(servers)) if (isCaoMcpServer(s)) argv.push(`--allow-tool=${name}`);
   }
   if (profile.model) argv.push('--model', profile.model);
   if (ctx.yolo) argv.push('--allow-all');

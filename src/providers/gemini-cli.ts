@@ -17,8 +17,7 @@
  * ends with `ℹ Request cancelled.`.
  */
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../package.js';
-import { mcpServersFor, type McpServerSpec } from './mcp-config.js';
+import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
 
@@ -256,8 +255,6 @@ export function protectImports(text: string): string {
 }
 
 /** cao's own MCP server, as mcpServersFor points it at this installation. */
-const CAO_BIN = join(PACKAGE_ROOT, 'bin', 'cao.js');
-export const isCaoServer = (s: McpServerSpec) => s.command === process.execPath && s.args?.[0] === CAO_BIN && s.args[1] === 'mcp-server';
 
 /** Which authentication the agent's environment selects (Gemini's own order of precedence). */
 function authType(env: Record<string, string>): string {
@@ -284,7 +281,7 @@ function launchGemini(ctx: LaunchContext): LaunchSpec {
   if (Object.keys(servers).length > 0) {
     // Trusted servers run their tools without a question: with yolo all of them, otherwise only
     // cao's own (handoff, assign, send_message), as in the original cao.
-    settings.mcpServers = Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, geminiMcpServer(s, ctx.yolo || isCaoServer(s))]));
+    settings.mcpServers = Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, geminiMcpServer(s, ctx.yolo || isCaoMcpServer(s))]));
   }
   const files = [{ path: join(geminiDir, 'settings.json'), content: `${JSON.stringify(settings, null, 2)}\n` }];
   if (profile.systemPrompt.trim() !== '') files.push({ path: join(geminiDir, 'GEMINI.md'), content: `${protectImports(profile.systemPrompt)}\n` });

@@ -238,7 +238,7 @@ describe('claude_code launch', () => {
     expect(Object.keys(mcpServers)).toEqual(['cao-mcp-server', 'other']);
     expect(mcpServers['cao-mcp-server']).toMatchObject({ type: 'stdio', command: process.execPath, env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_API_PORT: '9889' } });
     expect(mcpServers['cao-mcp-server'].args[1]).toBe('mcp-server');
-    expect(mcpServers.other).toEqual({ command: 'npx', args: ['-y', 'x'], env: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889', CAO_TERMINAL_ID: 'ab12cd34', K: 'V' } });
+    expect(mcpServers.other).toEqual({ command: 'npx', args: ['-y', 'x'], env: { CAO_TERMINAL_ID: 'ab12cd34', K: 'V' } });
   });
 
   it('yolo: bypass flag, the bypass dialog pre-accepted; IS_SANDBOX only as root', () => {

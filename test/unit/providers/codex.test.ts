@@ -429,7 +429,7 @@ describe('launchCodex', () => {
     expect(o.get('mcp_servers.files')).toEqual({
       command: 'npx',
       args: ['-y', TRICKY],
-      env: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889', CAO_TERMINAL_ID: 'ab12cd34', TOKEN: TRICKY },
+      env: { CAO_TERMINAL_ID: 'ab12cd34', TOKEN: TRICKY },
       tool_timeout_sec: { float: true, n: CODEX_TOOL_TIMEOUT_SEC },
     });
     // The servers come before the flags that are not -c overrides; nothing else was added.

@@ -230,7 +230,7 @@ describe('copilotCliProvider.launch', () => {
           type: 'local',
           command: 'node',
           args: ['s.js', 'a "quoted" arg'],
-          env: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889', CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' },
+          env: { CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' },
           tools: ['*'],
         },
       },

@@ -247,7 +247,7 @@ describe('geminiCliProvider.launch', () => {
     expect(servers.other).toEqual({
       command: 'node',
       args: ['s.js', 'a "quoted" arg'],
-      env: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889', CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' },
+      env: { CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' },
       trust: false,
     });
     expect(servers.web).toMatchObject({ url: 'http://127.0.0.1:1/mcp', type: 'http', trust: false });

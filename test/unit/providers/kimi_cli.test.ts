@@ -123,7 +123,8 @@ describe('kimi_cli launch', () => {
     const spec = kimiCliProvider.launch(ctx({}, '---\nname: d\nmcpServers:\n  x:\n    command: node\n    args: ["x.js"]\n---\nB'));
     expect(spec.argv.slice(-2)).toEqual(['--mcp-config-file', `${T}/mcp.json`]);
     const cfg = JSON.parse(spec.files.find((f) => f.path.endsWith('mcp.json'))!.content);
-    expect(cfg.mcpServers.x).toMatchObject({ command: 'node', args: ['x.js'], env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_API_PORT: '9889' } });
+    expect(cfg.mcpServers.x).toMatchObject({ command: 'node', args: ['x.js'], env: { CAO_TERMINAL_ID: 'ab12cd34' } });
+    expect(cfg.mcpServers.x.env).toEqual({ CAO_TERMINAL_ID: 'ab12cd34' }); // cao's address is for its own server only
   });
 
   it('keeps prompts with quotes, newlines and backslashes out of argv', () => {

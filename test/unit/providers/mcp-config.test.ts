@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
-import { claudeMcpConfig, mcpServersFor } from '../../../src/providers/mcp-config.js';
+import { claudeMcpConfig, isCaoMcpServer, mcpServersFor } from '../../../src/providers/mcp-config.js';
 
 const profile = (servers: string) => parseProfile(`---\nname: p\nmcpServers:\n${servers}\n---\nbody`, 'p');
 const caoBin = join(PACKAGE_ROOT, 'bin', 'cao.js');
@@ -18,13 +18,17 @@ describe('mcpServersFor', () => {
     }
   });
 
-  it('tells every server which terminal it serves and where cao is; the profile env wins', () => {
+  it("tells every server which terminal it serves, only cao's own where cao is (and its token); the profile env wins", () => {
+    const caoEnv = { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889', CAO_API_TOKEN: 'secret' };
     const servers = mcpServersFor(
-      profile('  other:\n    command: node\n    args: ["x.js"]\n    env: { LEVEL: "3", CAO_API_PORT: "1234" }'),
+      profile('  other:\n    command: node\n    args: ["x.js"]\n    env: { LEVEL: "3" }\n  cao:\n    command: cao\n    args: ["mcp-server"]\n    env: { CAO_API_PORT: "1234" }'),
       'ab12cd34',
-      { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
+      caoEnv,
     );
-    expect(servers.other).toEqual({ command: 'node', args: ['x.js'], env: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '1234', CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' } });
+    expect(servers.other).toEqual({ command: 'node', args: ['x.js'], env: { CAO_TERMINAL_ID: 'ab12cd34', LEVEL: '3' } });
+    expect(servers.cao!.env).toEqual({ ...caoEnv, CAO_API_PORT: '1234', CAO_TERMINAL_ID: 'ab12cd34' });
+    expect(isCaoMcpServer(servers.cao!)).toBe(true);
+    expect(isCaoMcpServer(servers.other!)).toBe(false);
   });
 
   it('leaves other servers alone and writes Claude Code\'s config shape', () => {

@@ -79,7 +79,7 @@ describe('q_cli launch', () => {
     expect(qCliProvider.launch(ctx()).argv).not.toContain('--trust-all-tools');
     const spec = qCliProvider.launch(ctx({}, '---\nname: developer\nmodel: claude-sonnet-4\nmcpServers:\n  x:\n    command: node\n    args: ["x.js"]\n---\nB'));
     const json = JSON.parse(spec.files.find((f) => f.path.endsWith('.json'))!.content);
-    expect(json.mcpServers.x.env).toMatchObject({ CAO_TERMINAL_ID: 'ab12cd34', CAO_API_PORT: '9889' });
+    expect(json.mcpServers.x.env).toEqual({ CAO_TERMINAL_ID: 'ab12cd34' }); // cao's address is for its own server only
     expect(json.model).toBe('claude-sonnet-4');
     expect(json.allowedTools).toEqual(['@x']);
   });
