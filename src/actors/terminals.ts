@@ -80,7 +80,7 @@ export class Terminals {
       if (TERMINAL_ID.test(id) && !this.records.has(id)) this.d.send({ type: 'child.stop', id });
     }
     for (const r of this.records.values()) {
-      if (!this.child(r.id)) this.d.send({ type: 'terminal.spawn', input: { id: r.id, session: r.session, paneId: r.paneId, provider: r.provider, reattached: true } });
+      if (!this.child(r.id)) this.spawn(r, true);
       this.follow(r.id);
     }
     if (this.records.size > 0) this.d.log.info(`restored ${this.records.size} terminal(s)`);
@@ -248,16 +248,18 @@ export class Terminals {
 
   // ── internals ────────────────────────────────────────────────────────────
 
+  /** The terminal's actor under the root (restored terminals get the configured start timeout too). */
+  private spawn(t: Pick<TerminalRecord, 'id' | 'session' | 'paneId' | 'provider'>, reattached: boolean): void {
+    this.d.send({ type: 'terminal.spawn', input: { id: t.id, session: t.session, paneId: t.paneId, provider: t.provider, startTimeoutMs: this.d.startTimeoutMs, reattached } });
+  }
+
   /** Record a terminal whose window exists, spawn its actor and follow it. */
   private async register(t: Fields, reattached: boolean): Promise<void> {
     const now = new Date().toISOString();
     const record: TerminalRecord = { v: 1, ...t, createdAt: now, lastActive: now };
     this.records.set(t.id, record);
     await this.d.repo.put(record);
-    this.d.send({
-      type: 'terminal.spawn',
-      input: { id: t.id, session: t.session, paneId: t.paneId, provider: t.provider, startTimeoutMs: this.d.startTimeoutMs, reattached },
-    });
+    this.spawn(t, reattached);
     this.d.events.emit({ type: 'terminal.created', terminal_id: t.id, session_name: t.session, agent_profile: t.agentProfile, provider: t.provider });
     this.follow(t.id);
   }

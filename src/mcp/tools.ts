@@ -11,6 +11,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import { TERMINAL_ID } from '../ids.js';
 import { silentLogger, type Logger } from '../log.js';
 import { isAbort, isTransient, type Handoff, type HandoffOutcome, type McpCaoApi } from './api.js';
@@ -199,7 +200,6 @@ interface AssignArgs {
   working_directory?: string;
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Resolves after `ms`, or early when `signal` aborts (never rejects). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -252,7 +252,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         return await fn();
       } catch (e) {
         if (!isTransient(e) || signal.aborted || Date.now() + delay > until) throw e;
-        log.warn(`${what}: ${errorText(e)}; retrying in ${delay} ms (attempt ${attempt})`);
+        log.warn(`${what}: ${errorMessage(e)}; retrying in ${delay} ms (attempt ${attempt})`);
         await sleep(delay, signal);
         delay = Math.min(delay * 2, t.retryMaxMs);
       }
@@ -264,7 +264,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
       await api.cancelHandoff(id, AbortSignal.timeout(t.cancelTimeoutMs));
       log.info(`handoff ${id} cancelled`);
     } catch (e) {
-      log.warn(`could not cancel handoff ${id}: ${errorText(e)}`);
+      log.warn(`could not cancel handoff ${id}: ${errorMessage(e)}`);
     }
   }
 
@@ -286,7 +286,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
       lastProgressAt = Date.now();
       await extra
         .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: lastProgress, message: progressMessage(h) } })
-        .catch((e: unknown) => log.debug(`progress notification failed: ${errorText(e)}`));
+        .catch((e: unknown) => log.debug(`progress notification failed: ${errorMessage(e)}`));
     };
 
     let h: Handoff;
@@ -309,7 +309,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         signal,
       );
     } catch (e) {
-      return fail(isAbort(e) || signal.aborted ? 'Handoff cancelled before it started' : `Handoff failed: ${errorText(e)}`);
+      return fail(isAbort(e) || signal.aborted ? 'Handoff cancelled before it started' : `Handoff failed: ${errorMessage(e)}`);
     }
     log.info(`handoff ${h.id} to ${args.agent_profile} created`);
     if (h.status === 'running') await progress(h);
@@ -338,12 +338,12 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         h = await api.getHandoff(h.id, wait, signal);
       } catch (e) {
         if (isAbort(e) || signal.aborted) continue; // handled at the top of the loop
-        if (!isTransient(e)) return fail(`Handoff failed: ${errorText(e)}`, h);
+        if (!isTransient(e)) return fail(`Handoff failed: ${errorMessage(e)}`, h);
         if (!unreachable) {
-          unreachable = { since: Date.now(), error: errorText(e) };
+          unreachable = { since: Date.now(), error: errorMessage(e) };
           log.warn(`waiting for handoff ${h.id}: ${unreachable.error}; retrying until the server is back`);
         }
-        unreachable.error = errorText(e);
+        unreachable.error = errorMessage(e);
         await sleep(Math.min(delay, deadline - Date.now()), signal);
         delay = Math.min(delay * 2, t.retryMaxMs);
         continue;
@@ -429,7 +429,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         result = { success: r.success, terminal_id: r.terminal_id ?? null, message: r.message };
         log.info(`assigned to ${args.agent_profile}: terminal ${r.terminal_id}`);
       } catch (e) {
-        result = { success: false, terminal_id: null, message: `Assignment failed: ${errorText(e)}` };
+        result = { success: false, terminal_id: null, message: `Assignment failed: ${errorMessage(e)}` };
       }
       return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: { ...result } };
     },
@@ -460,7 +460,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
           );
           result = { ...receipt };
         } catch (e) {
-          result = { success: false, error: errorText(e) };
+          result = { success: false, error: errorMessage(e) };
         }
       }
       return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: { ...result } };
