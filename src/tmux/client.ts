@@ -76,7 +76,6 @@ const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k
 export class TmuxClient {
   private readonly controls = new Map<string, ControlClient>();
   private readonly connecting = new Map<string, Promise<ControlClient>>();
-  private readonly closing = new Map<string, Promise<void>>();
   private readonly listeners = new Map<string, Set<PaneListener>>();
   private readonly paneSession = new Map<string, string>();
   private readonly serial = keyedSerial();
@@ -392,20 +391,15 @@ export class TmuxClient {
     if (![...this.paneSession.values()].includes(session)) void this.detach(session);
   }
 
-  /** Close our control client of a session (if any) and wait until it has gone. */
+  /**
+   * Close our control client of a session (if any) and wait until it has gone. A topology job: it
+   * runs after any attach or detach queued before it, so an earlier close has finished.
+   */
   private detach(session: string): Promise<void> {
     const c = this.controls.get(session);
     this.controls.delete(session);
     const connecting = this.connecting.get(session);
-    const before = this.closing.get(session);
-    const done = this.serial('topology', () =>
-      Promise.all([before, c?.close(), connecting?.then((late) => late.close(), () => undefined)]).then(() => undefined),
-    );
-    this.closing.set(session, done);
-    void done.then(() => {
-      if (this.closing.get(session) === done) this.closing.delete(session);
-    });
-    return done;
+    return this.serial('topology', () => Promise.all([c?.close(), connecting?.then((late) => late.close(), () => undefined)]).then(() => undefined));
   }
 
   private async ignoreMissing(p: Promise<unknown>): Promise<void> {
