@@ -55,6 +55,12 @@ export interface AgentProfile {
   frontmatter: Record<string, unknown>;
 }
 
+/**
+ * What an agent is told to be: the profile's body, or its `prompt` field when the body is empty
+ * (Kiro and Q also pass `prompt` on in their agent JSON).
+ */
+export const instructionsOf = (p: AgentProfile): string => p.systemPrompt || (p.prompt ?? '').trim();
+
 export class ProfileError extends Error {
   constructor(message: string) {
     super(message);

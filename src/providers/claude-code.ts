@@ -28,6 +28,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { instructionsOf } from '../profiles/schema.js';
 import { claudeMcpConfig, mcpServersFor } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -275,7 +276,7 @@ export function launchClaude(ctx: LaunchContext, o: ClaudeLaunchOptions): Launch
   const allowed = claudeAllowedTools(profile.frontmatter.allowedTools);
   if (allowed.length > 0) argv.push(`--allowedTools=${allowed.join(',')}`);
   // The profile body, or its `prompt` field when the body is empty (as the original cao's profiles may have it).
-  const systemPrompt = profile.systemPrompt || profile.prompt?.trim() || '';
+  const systemPrompt = instructionsOf(profile);
   if (systemPrompt) {
     if (Buffer.byteLength(systemPrompt) <= INLINE_PROMPT_MAX) {
       // `--flag=value`: a prompt starting with "-" stays a value.

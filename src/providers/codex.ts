@@ -27,6 +27,7 @@
  * interrupted (Esc, or a declined approval). Approval questions replace the composer with a form
  * that ends in "Press enter to confirm or esc to cancel" / "enter to submit | esc to cancel".
  */
+import { instructionsOf } from '../profiles/schema.js';
 import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import { TomlRaw, tomlFloat, tomlInlineTable, tomlString, type TomlValue } from './toml.js';
@@ -319,8 +320,8 @@ export function launchCodex(ctx: LaunchContext): LaunchSpec {
   // Trust the working directory without asking (and without Codex saving that answer). An inline
   // table, because Codex splits dotted -c paths at every dot, including dots inside quotes.
   set('projects', tomlInlineTable({ [ctx.workingDirectory]: { trust_level: 'trusted' } }));
-  const instructions = profile.systemPrompt.trim() !== '' ? profile.systemPrompt : (profile.prompt ?? '');
-  if (instructions.trim() !== '') set('developer_instructions', tomlString(instructions));
+  const instructions = instructionsOf(profile);
+  if (instructions !== '') set('developer_instructions', tomlString(instructions));
   for (const [name, server] of Object.entries(mcpServersFor(profile, ctx.terminalId, ctx.caoEnv))) {
     set(`mcp_servers.${codexServerName(name)}`, codexMcpTable(server));
   }

@@ -18,6 +18,7 @@
  * occupy the last column.
  */
 import { join } from 'node:path';
+import { instructionsOf } from '../profiles/schema.js';
 import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -228,12 +229,13 @@ function launchCopilot(ctx: LaunchContext): LaunchSpec {
   const argv = ['copilot', '--no-auto-update', '--stream', 'off'];
   const files: LaunchSpec['files'] = [];
   const env: Record<string, string> = {};
-  if (profile.systemPrompt.trim() !== '') {
+  const instructions = instructionsOf(profile);
+  if (instructions !== '') {
     const agentDir = join(ctx.terminalDir, 'copilot-agent');
     const name = copilotAgentName(profile.name);
     // JSON strings are valid YAML scalars: any name or description is quoted safely.
     const front = ['---', `name: ${JSON.stringify(name)}`, `description: ${JSON.stringify(profile.description || `cao profile ${profile.name}`)}`, '---'];
-    files.push({ path: join(agentDir, '.github', 'agents', `${name}.agent.md`), content: `${front.join('\n')}\n${profile.systemPrompt}\n` });
+    files.push({ path: join(agentDir, '.github', 'agents', `${name}.agent.md`), content: `${front.join('\n')}\n${instructions}\n` });
     argv.push('--add-dir', agentDir, '--agent', name);
   }
   const servers = mcpServersFor(profile, ctx.terminalId, ctx.caoEnv);

@@ -17,6 +17,7 @@
  * ends with `ℹ Request cancelled.`.
  */
 import { join } from 'node:path';
+import { instructionsOf } from '../profiles/schema.js';
 import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -284,7 +285,8 @@ function launchGemini(ctx: LaunchContext): LaunchSpec {
     settings.mcpServers = Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, geminiMcpServer(s, ctx.yolo || isCaoMcpServer(s))]));
   }
   const files = [{ path: join(geminiDir, 'settings.json'), content: `${JSON.stringify(settings, null, 2)}\n` }];
-  if (profile.systemPrompt.trim() !== '') files.push({ path: join(geminiDir, 'GEMINI.md'), content: `${protectImports(profile.systemPrompt)}\n` });
+  const instructions = instructionsOf(profile);
+  if (instructions !== '') files.push({ path: join(geminiDir, 'GEMINI.md'), content: `${protectImports(instructions)}\n` });
 
   const env: Record<string, string> = {
     GEMINI_CLI_HOME: home,

@@ -11,6 +11,7 @@
  * `[1] Approve once` … options.
  */
 import { join } from 'node:path';
+import { instructionsOf } from '../profiles/schema.js';
 import { claudeMcpConfig, mcpServersFor } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -117,9 +118,10 @@ function launchKimi(ctx: LaunchContext): LaunchSpec {
   const dir = join(ctx.terminalDir, 'kimi');
   const argv = ['kimi', '--work-dir', ctx.workingDirectory];
   const files: LaunchSpec['files'] = [];
-  if (profile.systemPrompt) {
+  const instructions = instructionsOf(profile);
+  if (instructions) {
     const agentFile = join(dir, 'agent.yaml');
-    files.push({ path: join(dir, 'system.md'), content: profile.systemPrompt });
+    files.push({ path: join(dir, 'system.md'), content: instructions });
     // Extends Kimi's built-in default agent (its tools); only the system prompt changes.
     files.push({ path: agentFile, content: 'version: 1\nagent:\n  extend: default\n  system_prompt_path: ./system.md\n' });
     argv.push('--agent-file', agentFile);

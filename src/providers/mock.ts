@@ -4,6 +4,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { nodeEntry } from '../package.js';
+import { instructionsOf } from '../profiles/schema.js';
 import { claudeMcpConfig, mcpServersFor } from './mcp-config.js';
 import { bottomLines, normalizeScreen } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
@@ -64,7 +65,7 @@ function launchMock(ctx: LaunchContext): LaunchSpec {
     argv.push('--script', isAbsolute(profile.mockScript) ? profile.mockScript : resolve(base, profile.mockScript));
   }
   if (ctx.yolo) argv.push('--yolo');
-  const files = [{ path: promptFile, content: profile.systemPrompt }];
+  const files = [{ path: promptFile, content: instructionsOf(profile) }];
   const servers = mcpServersFor(profile, ctx.terminalId, ctx.caoEnv);
   if (Object.keys(servers).length > 0) {
     const mcpFile = join(ctx.terminalDir, 'mcp.json');

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { homePaths, loadConfig } from '../../config.js';
-import { parseProfile, PROFILE_NAME, type AgentProfile } from '../../profiles/schema.js';
+import { type AgentProfile, instructionsOf, parseProfile, PROFILE_NAME } from '../../profiles/schema.js';
 import { loadProfile } from '../../profiles/store.js';
 import { kiroAgentJson } from '../../providers/kiro-family.js';
 import { mcpServersFor, type McpServerSpec } from '../../providers/mcp-config.js';
@@ -74,7 +74,7 @@ export class InstallCommand extends CaoCommand {
       return writeFile(join(dir, `${profile.name}.json`), `${JSON.stringify(agent, null, 2)}\n`);
     }
     if (provider === 'copilot_cli') {
-      const body = profile.systemPrompt.trim() || (profile.prompt ?? '').trim();
+      const body = instructionsOf(profile);
       if (!body) throw new Error(`Agent '${profile.name}' has no usable prompt content for Copilot: give it a Markdown body or a 'prompt' field`);
       const front = `---\nname: ${JSON.stringify(profile.name)}\ndescription: ${JSON.stringify(profile.description)}\n---\n`;
       return writeFile(join(userHome, '.copilot', 'agents', `${profile.name}.agent.md`), `${front}${body}\n`);
