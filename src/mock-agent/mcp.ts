@@ -117,6 +117,8 @@ interface Connection {
   /** Settles when the server is connected (and its tools listed); rejects if it failed to start. */
   ready: Promise<void>;
   stderr: string;
+  /** Settles when the server's stderr has ended (the process is gone): its last words are in. */
+  stderrEnded: Promise<void>;
   exited: boolean;
 }
 
@@ -166,9 +168,11 @@ export class McpManager {
       ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}),
     });
     const client = new Client({ name: 'cao-mock-agent', version: VERSION });
-    const conn: Connection = { client, transport, ready: Promise.resolve(), stderr: '', exited: false };
+    const stderr = transport.stderr;
+    const stderrEnded = new Promise<void>((resolve) => (stderr ? stderr.once('close', resolve).once('end', resolve) : resolve()));
+    const conn: Connection = { client, transport, ready: Promise.resolve(), stderr: '', stderrEnded, exited: false };
     // Attached before start: the transport hands out its stderr stream at once, so nothing is lost.
-    transport.stderr?.on('data', (chunk: Buffer | string) => {
+    stderr?.on('data', (chunk: Buffer | string) => {
       conn.stderr = (conn.stderr + String(chunk)).slice(-STDERR_TAIL);
     });
     client.onclose = () => {
@@ -203,11 +207,11 @@ export class McpManager {
       await abortable(conn.ready, signal);
     } catch (e) {
       if (signal.aborted) throw e;
-      await settle();
+      await stderrSettled(conn);
       throw new Error(`MCP server '${server}' failed to start: ${(e as Error).message}${stderrTail(conn)}`);
     }
     if (conn.exited) {
-      await settle();
+      await stderrSettled(conn);
       throw new Error(`MCP server '${server}' is not running (it exited)${stderrTail(conn)}`);
     }
     let result;
@@ -220,7 +224,7 @@ export class McpManager {
       });
     } catch (e) {
       if (signal.aborted || !conn.exited) throw e;
-      await settle();
+      await stderrSettled(conn);
       throw new Error(`MCP server '${server}' exited during ${tool}: ${(e as Error).message}${stderrTail(conn)}`);
     }
     const content = Array.isArray(result.content) ? (result.content as Array<{ type: string; text?: unknown }>) : [];
@@ -252,8 +256,15 @@ function stderrTail(conn: Connection): string {
   return lines ? ` (stderr: ${lines})` : '';
 }
 
-/** Let stderr that is still in flight arrive before it is quoted. */
-const settle = () => new Promise<void>((r) => setTimeout(r, 20));
+/**
+ * Let stderr still in flight arrive before it is quoted: until the stream ends, or a moment when
+ * the server is still running (a start that timed out) and may never end it.
+ */
+function stderrSettled(conn: Connection): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((r) => (timer = setTimeout(r, 500)));
+  return Promise.race([conn.stderrEnded, cap]).finally(() => clearTimeout(timer));
+}
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
