@@ -152,13 +152,14 @@ export class Terminals {
   async ensureWorker(plan: WorkerPlan): Promise<void> {
     if (this.records.has(plan.workerId)) return;
     const provider = requireProvider(plan.provider);
-    const pane = (await this.d.tmux.listPanes()).find((p) => p.tag === plan.workerId);
+    const panes = await this.d.tmux.listPanes();
+    const pane = panes.find((p) => p.tag === plan.workerId);
     if (pane) {
       await this.register({ id: plan.workerId, ...pane, provider, agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, yolo: plan.yolo }, true);
       return;
     }
     const profile = requireProfile(this.d.config.home, plan.agentProfile);
-    if (!plan.newSession && !(await this.d.tmux.hasSession(plan.session))) throw notFound(`Session '${plan.session}' not found`);
+    if (!plan.newSession && !panes.some((p) => p.session === plan.session)) throw notFound(`Session '${plan.session}' not found`);
     await this.create(plan.session, plan.newSession, profile, provider, { agentProfile: plan.agentProfile, workingDirectory: plan.workingDirectory, yolo: plan.yolo, wait: false }, plan.workerId);
   }
 
