@@ -17,7 +17,7 @@ import type { Inbox } from './inbox.js';
 import { requireProfile, requireProvider, requireWorkingDirectory } from './requests.js';
 import { randomBytes } from 'node:crypto';
 
-export const DEFAULT_HANDOFF_TIMEOUT_S = 600;
+const DEFAULT_HANDOFF_TIMEOUT_S = 600;
 
 /** What delegation needs from the orchestrator. */
 export interface DelegationHost {

@@ -17,7 +17,7 @@ import { executeFlowRun, type FlowRunHost } from './flow-run.js';
 import { requireKnownProvider, requireProfile } from './requests.js';
 
 type FlowRef = ActorRefFrom<typeof flowMachine>;
-export const flowChildId = (name: string) => `flow-${name}`;
+const flowChildId = (name: string) => `flow-${name}`;
 /** setTimeout's limit; longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

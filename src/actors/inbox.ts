@@ -20,7 +20,7 @@ export { MESSAGE_STATUSES } from '../store/inbox.js';
 import { keyedSerial } from '../tmux/serial.js';
 import type { EventBus } from './events.js';
 
-export const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 5;
 const READY: TerminalStatus[] = ['idle', 'completed'];
 
 /** What the inbox needs from the terminals. */

@@ -140,5 +140,5 @@ export const flowMachine = setup({
   },
 });
 
-export type FlowState = 'scheduled' | 'paused' | 'running';
+type FlowState = 'scheduled' | 'paused' | 'running';
 export const flowState = (value: unknown): FlowState => (value === 'running' ? 'running' : value === 'paused' ? 'paused' : 'scheduled');

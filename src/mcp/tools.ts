@@ -60,9 +60,9 @@ export interface CaoMcpOptions {
   timing?: Partial<McpTiming>;
 }
 
-export const SERVER_NAME = 'cao-mcp-server';
+const SERVER_NAME = 'cao-mcp-server';
 
-export const SERVER_INSTRUCTIONS = [
+const SERVER_INSTRUCTIONS = [
   'Tools to work with other agents of the CLI Agent Orchestrator (cao).',
   'handoff delegates a task and waits for the answer; assign delegates without waiting; send_message writes to another agent by terminal ID.',
   'Name an existing agent profile (for example developer or reviewer) and write self-contained messages: the other agent sees nothing of your conversation.',
@@ -70,7 +70,7 @@ export const SERVER_INSTRUCTIONS = [
 ].join(' ');
 
 export const MAX_HANDOFF_TIMEOUT = 3600;
-export const DEFAULT_HANDOFF_TIMEOUT = 600;
+const DEFAULT_HANDOFF_TIMEOUT = 600;
 
 const WORKING_DIRECTORY_SECTION = [
   'Working Directory:',
@@ -82,7 +82,7 @@ const workingDirectoryField = () =>
   z.string().min(1).optional().describe("Directory the worker starts in (must exist). Default: your current working directory");
 
 /** The `handoff` tool's description. */
-export function handoffDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory'>): string {
+function handoffDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory'>): string {
   return [
     'Hand a task to another agent and wait for its answer (synchronous delegation).',
     '',
@@ -104,7 +104,7 @@ export function handoffDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirector
 }
 
 /** The `assign` tool's description, generated from the flags (reference §3.3). */
-export function assignDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory' | 'enableSenderIdInjection' | 'callerId'>): string {
+function assignDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory' | 'enableSenderIdInjection' | 'callerId'>): string {
   const example = o.callerId ?? 'ee3f93b3';
   const overview = o.enableSenderIdInjection
     ? [
@@ -139,7 +139,7 @@ export function assignDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory
 }
 
 /** The `send_message` tool's description. */
-export function sendMessageDescription(o: Pick<CaoMcpOptions, 'enableSenderIdInjection'>): string {
+function sendMessageDescription(o: Pick<CaoMcpOptions, 'enableSenderIdInjection'>): string {
   return [
     "Send a message to another agent's terminal (its inbox).",
     '',
@@ -156,9 +156,9 @@ export function sendMessageDescription(o: Pick<CaoMcpOptions, 'enableSenderIdInj
   ].join('\n');
 }
 
-export const assignSuffix = (sender: string) =>
+const assignSuffix = (sender: string) =>
   `\n\n[Assigned by terminal ${sender}. When done, send your results back to terminal ${sender} using the send_message tool.]`;
-export const messageSuffix = (sender: string) => `\n\n[Message from terminal ${sender}. Use the send_message tool to reply.]`;
+const messageSuffix = (sender: string) => `\n\n[Message from terminal ${sender}. Use the send_message tool to reply.]`;
 
 const HandoffResultShape = {
   success: z.boolean(),
@@ -184,8 +184,8 @@ const SendMessageResultSchema = z.looseObject({
   error: z.string().optional(),
 });
 
-export type AssignResult = z.infer<z.ZodObject<typeof AssignResultShape>>;
-export type SendMessageResult = z.infer<typeof SendMessageResultSchema>;
+type AssignResult = z.infer<z.ZodObject<typeof AssignResultShape>>;
+type SendMessageResult = z.infer<typeof SendMessageResultSchema>;
 
 interface HandoffArgs {
   agent_profile: string;
@@ -218,7 +218,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** "developer (terminal ab12cd34) is processing, 25 s" / "developer: creating worker, 2 s" */
-export function progressMessage(h: Handoff): string {
+function progressMessage(h: Handoff): string {
   const secs = `${Math.round(h.elapsed_ms / 1000)} s`;
   const human = (s: string) => s.replace(/_/g, ' ');
   if (h.worker_id) return `${h.agent_profile} (terminal ${h.worker_id}) is ${human(h.worker_status ?? h.phase)}, ${secs}`;
@@ -226,7 +226,7 @@ export function progressMessage(h: Handoff): string {
 }
 
 /** The text a model reads: on success the worker's answer under a one-line header, else the reason. */
-export function handoffText(outcome: HandoffOutcome, profile: string, elapsedMs: number | undefined): string {
+function handoffText(outcome: HandoffOutcome, profile: string, elapsedMs: number | undefined): string {
   if (outcome.success) {
     const where = outcome.terminal_id ? ` (terminal ${outcome.terminal_id})` : '';
     const took = elapsedMs !== undefined ? ` in ${seconds(elapsedMs)}` : '';
