@@ -8,6 +8,9 @@ export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 export const newTerminalId = () => hex(4);
+/** Handoffs and assignments: the same 8 hex characters as terminals. */
+export const DELEGATION_ID = TERMINAL_ID;
+export const newHandoffId = () => hex(4);
 export const newSessionName = () => `${SESSION_PREFIX}${hex(4)}`;
 export const withSessionPrefix = (name: string) => (name.startsWith(SESSION_PREFIX) ? name : `${SESSION_PREFIX}${name}`);
 

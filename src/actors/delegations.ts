@@ -5,7 +5,8 @@
  */
 import { fromPromise, waitFor, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { errorMessage, notFound } from '../errors.js';
-import { newSessionName, newTerminalId } from '../ids.js';
+import { DEFAULT_HANDOFF_TIMEOUT_S } from '../handoff-limits.js';
+import { newHandoffId, newSessionName, newTerminalId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { assignMachine, type AssignContext } from '../machines/assign.js';
 import { handoffMachine, type HandoffContext, type HandoffEvent, type HandoffResult, type WorkerPlan } from '../machines/handoff.js';
@@ -15,9 +16,7 @@ import type { HandoffRecord, HandoffRepo } from '../store/handoffs.js';
 import type { EventBus, StampedEvent } from './events.js';
 import type { Inbox } from './inbox.js';
 import { requireProfile, requireProvider, requireWorkingDirectory } from './requests.js';
-import { randomBytes } from 'node:crypto';
 
-const DEFAULT_HANDOFF_TIMEOUT_S = 600;
 
 /** What delegation needs from the orchestrator. */
 export interface DelegationHost {
@@ -63,7 +62,6 @@ export interface HandoffView {
 
 type HandoffRef = ActorRefFrom<typeof handoffMachine>;
 const taskRequestId = (kind: 'handoff' | 'assign', id: string) => `${kind}:${id}:task`;
-const newId = () => randomBytes(4).toString('hex');
 
 export class Delegations {
   private readonly byRequest = new Map<string, string>();
@@ -123,7 +121,7 @@ export class Delegations {
     if (known) return this.handoff(known);
     const plan = await this.plan(r);
     const input: HandoffContext = {
-      ...plan, id: newId(), message: r.message, requestId: r.requestId ?? null, createdAt: new Date().toISOString(),
+      ...plan, id: newHandoffId(), message: r.message, requestId: r.requestId ?? null, createdAt: new Date().toISOString(),
       timeoutMs: (r.timeoutSeconds ?? DEFAULT_HANDOFF_TIMEOUT_S) * 1000, keepWorker: r.keepWorker ?? this.h.keepWorkers,
       messageId: null, deliveredTurn: null, workerStatus: null, workerTurn: 0, output: null, failure: null, result: null,
     };
@@ -139,7 +137,7 @@ export class Delegations {
     const existing = known ? this.context(assignChildId(known)) : undefined;
     if (existing) return this.assignReply(existing.id, existing.workerId, existing.agentProfile);
     const plan = await this.plan(r);
-    const input: AssignContext = { ...plan, id: newId(), message: r.message, requestId: r.requestId ?? null, createdAt: new Date().toISOString(), failure: null };
+    const input: AssignContext = { ...plan, id: newHandoffId(), message: r.message, requestId: r.requestId ?? null, createdAt: new Date().toISOString(), failure: null };
     if (r.requestId) this.byRequest.set(r.requestId, input.id);
     this.h.send({ type: 'assign.spawn', input });
     this.follow(assignChildId(input.id));

@@ -9,6 +9,7 @@
  * A call aborted through the caller's signal rejects with that signal's reason (an AbortError).
  */
 import { loadConfig } from '../config.js';
+import { MAX_HANDOFF_WAIT_S } from '../handoff-limits.js';
 
 export type HandoffStatus = 'running' | 'succeeded' | 'failed';
 
@@ -179,7 +180,7 @@ export class HttpCaoApi implements McpCaoApi {
   }
 
   getHandoff(id: string, waitSeconds: number, signal?: AbortSignal): Promise<Handoff> {
-    const wait = Math.max(0, Math.min(60, Math.floor(waitSeconds)));
+    const wait = Math.max(0, Math.min(MAX_HANDOFF_WAIT_S, Math.floor(waitSeconds)));
     // The server holds the request up to `wait` seconds: allow for that on top of the usual timeout.
     return this.request('GET', `/handoffs/${encodeURIComponent(id)}?wait=${wait}`, undefined, wait * 1000 + this.timeoutMs, signal);
   }

@@ -12,6 +12,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { DEFAULT_HANDOFF_TIMEOUT_S, MAX_HANDOFF_TIMEOUT_S, MAX_HANDOFF_WAIT_S } from '../handoff-limits.js';
 import { TERMINAL_ID } from '../ids.js';
 import { silentLogger, type Logger } from '../log.js';
 import { isAbort, isTransient, type Handoff, type HandoffOutcome, type McpCaoApi } from './api.js';
@@ -69,8 +70,6 @@ const SERVER_INSTRUCTIONS = [
   'These tools work from inside a cao terminal, where CAO_TERMINAL_ID identifies you.',
 ].join(' ');
 
-export const MAX_HANDOFF_TIMEOUT = 3600;
-const DEFAULT_HANDOFF_TIMEOUT = 600;
 
 const WORKING_DIRECTORY_SECTION = [
   'Working Directory:',
@@ -95,7 +94,7 @@ function handoffDescription(o: Pick<CaoMcpOptions, 'enableWorkingDirectory'>): s
     'Args:',
     '  agent_profile: agent profile of the worker (e.g. "developer", "reviewer")',
     '  message: the task, self-contained: the worker sees nothing else of your conversation',
-    `  timeout: seconds to wait for the answer (1-${MAX_HANDOFF_TIMEOUT}, default ${DEFAULT_HANDOFF_TIMEOUT})`,
+    `  timeout: seconds to wait for the answer (1-${MAX_HANDOFF_TIMEOUT_S}, default ${DEFAULT_HANDOFF_TIMEOUT_S})`,
     ...(o.enableWorkingDirectory ? ['  working_directory: directory the worker starts in (optional; must exist)'] : []),
     '',
     'Returns:',
@@ -332,7 +331,7 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         );
       }
       const chunk = progressToken !== undefined ? Math.ceil(t.progressIntervalMs / 1000) : t.pollWaitSeconds;
-      const wait = Math.max(0, Math.min(60, chunk, Math.ceil(remainingMs / 1000)));
+      const wait = Math.max(0, Math.min(MAX_HANDOFF_WAIT_S, chunk, Math.ceil(remainingMs / 1000)));
       const polledAt = Date.now();
       try {
         h = await api.getHandoff(h.id, wait, signal);
@@ -375,9 +374,9 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
       .number()
       .int()
       .min(1)
-      .max(MAX_HANDOFF_TIMEOUT)
-      .default(DEFAULT_HANDOFF_TIMEOUT)
-      .describe(`Seconds to wait for the answer (1-${MAX_HANDOFF_TIMEOUT}, default ${DEFAULT_HANDOFF_TIMEOUT})`),
+      .max(MAX_HANDOFF_TIMEOUT_S)
+      .default(DEFAULT_HANDOFF_TIMEOUT_S)
+      .describe(`Seconds to wait for the answer (1-${MAX_HANDOFF_TIMEOUT_S}, default ${DEFAULT_HANDOFF_TIMEOUT_S})`),
     ...(o.enableWorkingDirectory ? { working_directory: workingDirectoryField() } : {}),
   };
 

@@ -27,6 +27,7 @@
  * interrupted (Esc, or a declined approval). Approval questions replace the composer with a form
  * that ends in "Press enter to confirm or esc to cancel" / "enter to submit | esc to cancel".
  */
+import { MAX_HANDOFF_TIMEOUT_S } from '../handoff-limits.js';
 import { instructionsOf } from '../profiles/schema.js';
 import { isCaoMcpServer, mcpServersFor, type McpServerSpec } from './mcp-config.js';
 import { normalizeScreen } from './screen.js';
@@ -242,10 +243,10 @@ function extractLegacy(lines: string[]): string | undefined {
 
 /**
  * `tool_timeout_sec` for every MCP server unless the profile sets one: longer than the longest
- * handoff cao allows (MAX_HANDOFF_TIMEOUT = 3600 s, plus the MCP tool's grace period), so Codex
- * never cuts a handoff short. Codex's own default is 60 s.
+ * handoff cao allows, plus 5 minutes for the MCP tool's grace period, so Codex never cuts a
+ * handoff short. Codex's own default is 60 s.
  */
-export const CODEX_TOOL_TIMEOUT_SEC = 3900;
+export const CODEX_TOOL_TIMEOUT_SEC = MAX_HANDOFF_TIMEOUT_S + 300;
 
 
 type Kind = 'string' | 'strings' | 'strings table' | 'boolean' | 'table';

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { OUTPUT_MODES } from '../actors/output.js';
 import { MESSAGE_STATUSES } from '../actors/inbox.js';
+import { MAX_HANDOFF_TIMEOUT_S, MAX_HANDOFF_WAIT_S } from '../handoff-limits.js';
 import { TERMINAL_ID } from '../ids.js';
 import { ProfileName } from '../profiles/schema.js';
 
@@ -62,14 +63,14 @@ const Delegation = {
 export const HandoffBody = z
   .object({
     ...Delegation,
-    timeout_seconds: z.coerce.number().int().min(1).max(3600).optional(),
+    timeout_seconds: z.coerce.number().int().min(1).max(MAX_HANDOFF_TIMEOUT_S).optional(),
     /** The original cao's parameter name. */
-    timeout: z.coerce.number().int().min(1).max(3600).optional(),
+    timeout: z.coerce.number().int().min(1).max(MAX_HANDOFF_TIMEOUT_S).optional(),
     keep_worker: flag.optional(),
   })
   .transform(({ timeout, ...b }) => ({ ...b, timeout_seconds: b.timeout_seconds ?? timeout }));
 
-export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(60).default(0) });
+export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_HANDOFF_WAIT_S).default(0) });
 
 export const AssignBody = z.object(Delegation);
 

@@ -2,16 +2,16 @@
 import Router from '@koa/router';
 import { CaoError } from '../../errors.js';
 import { messageView } from '../../actors/views.js';
+import { DELEGATION_ID } from '../../ids.js';
 import type { CaoApi } from '../api.js';
 import { input } from '../input.js';
 import { AssignBody, HandoffBody, HandoffWaitQuery, MessageIdParam } from '../schemas.js';
 
-const HANDOFF_ID = /^[a-f0-9]{8}$/;
 
 export const delegationRoutes = (api: CaoApi) =>
   new Router()
     .param('hid', async (id, ctx, next) => {
-      if (!HANDOFF_ID.test(id)) throw new CaoError(422, 'unprocessable', `'${id}' is not a handoff id: ids are 8 lowercase hex characters`);
+      if (!DELEGATION_ID.test(id)) throw new CaoError(422, 'unprocessable', `'${id}' is not a handoff id: ids are 8 lowercase hex characters`);
       await next();
     })
     .post('/handoffs', async (ctx) => {

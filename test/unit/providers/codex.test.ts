@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIMING, MAX_HANDOFF_TIMEOUT } from '../../../src/mcp/tools.js';
+import { MAX_HANDOFF_TIMEOUT_S } from '../../../src/handoff-limits.js';
+import { DEFAULT_TIMING } from '../../../src/mcp/tools.js';
 import { PACKAGE_ROOT } from '../../../src/package.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import {
@@ -453,7 +454,7 @@ describe('launchCodex', () => {
   });
 
   it('a tool timeout longer than the longest handoff the MCP tool waits for', () => {
-    expect(CODEX_TOOL_TIMEOUT_SEC).toBeGreaterThan(MAX_HANDOFF_TIMEOUT + (DEFAULT_TIMING.graceMs + DEFAULT_TIMING.cancelTimeoutMs) / 1000);
+    expect(CODEX_TOOL_TIMEOUT_SEC).toBeGreaterThan(MAX_HANDOFF_TIMEOUT_S + (DEFAULT_TIMING.graceMs + DEFAULT_TIMING.cancelTimeoutMs) / 1000);
   });
 
   it('makes server names safe for a dotted -c path', () => {
