@@ -28,7 +28,8 @@ function cron(schedule: string, timezone?: string): Cron {
   }
   if (timezone) checkTimezone(timezone);
   try {
-    return new Cron(schedule, { timezone, paused: true, domAndDow: false });
+    // No callback: croner only computes times, nothing is scheduled (no timer to stop).
+    return new Cron(schedule, { timezone, domAndDow: false });
   } catch (e) {
     throw new ScheduleError(`schedule: '${schedule}' is not a valid cron expression: ${(e as Error).message.replace(/^CronPattern:\s*/, '')}`);
   }
@@ -36,23 +37,15 @@ function cron(schedule: string, timezone?: string): Cron {
 
 /** Throws a ScheduleError naming the field when the schedule or timezone is not valid. */
 export function checkSchedule(schedule: string, timezone?: string): void {
-  const c = cron(schedule, timezone);
-  if (!c.nextRun(new Date())) throw new ScheduleError(`schedule: '${schedule}' never fires again`);
-  c.stop();
+  if (!cron(schedule, timezone).nextRun(new Date())) throw new ScheduleError(`schedule: '${schedule}' never fires again`);
 }
 
 /** The first time strictly after `from` the schedule fires, or null if never. */
 export function nextRun(schedule: string, timezone: string | undefined, from: Date): Date | null {
-  const c = cron(schedule, timezone);
-  const next = c.nextRun(from);
-  c.stop();
-  return next;
+  return cron(schedule, timezone).nextRun(from);
 }
 
 /** The next `n` times after `from` (for showing a schedule to a person). */
 export function nextRuns(schedule: string, timezone: string | undefined, from: Date, n: number): Date[] {
-  const c = cron(schedule, timezone);
-  const runs = c.nextRuns(n, from);
-  c.stop();
-  return runs;
+  return cron(schedule, timezone).nextRuns(n, from);
 }

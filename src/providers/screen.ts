@@ -1,6 +1,6 @@
 /**
- * Shared screen normalisation. Providers never strip escapes themselves: they get the screen in
- * one canonical form (no escapes, no trailing spaces, no trailing blank lines).
+ * Shared screen normalisation. Providers get the raw capture and bring it to one canonical form
+ * with normalizeScreen (no escapes, no trailing spaces, no trailing blank lines), never their own way.
  */
 // CSI (incl. private modes), OSC (BEL or ST terminated), and two-byte escapes.
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
