@@ -18,7 +18,7 @@ import type { InboxRepo, MessageKind, MessageRecord, MessageStatus } from '../st
 
 export { MESSAGE_STATUSES } from '../store/inbox.js';
 import { keyedSerial } from '../tmux/serial.js';
-import type { EventBus } from './events.js';
+import type { EventBus, StampedEvent } from './events.js';
 
 const MAX_ATTEMPTS = 5;
 const READY: TerminalStatus[] = ['idle', 'completed'];
@@ -118,14 +118,13 @@ export class Inbox {
     return o.limit ? all.slice(-o.limit) : all;
   }
 
-  /** A terminal's status changed: a ready receiver gets its next message. */
-  onStatus(terminalId: string, status: TerminalStatus): void {
-    if (READY.includes(status) || status === 'exited') this.kick(terminalId);
-  }
-
-  /** The receiver is gone for good: nothing pending for it can be delivered. */
-  receiverRemoved(terminalId: string): void {
-    this.kick(terminalId, 'its terminal was removed');
+  /**
+   * What happens to terminals: a ready receiver gets its next message; one that exited or was
+   * removed for good fails what is pending for it.
+   */
+  onEvent(e: StampedEvent): void {
+    if (e.type === 'terminal.status' && (READY.includes(e.status) || e.status === 'exited')) this.kick(e.terminal_id);
+    else if (e.type === 'terminal.removed') this.kick(e.terminal_id, 'its terminal was removed');
   }
 
   /** Deliver the receiver's oldest pending message if it is ready. One receiver at a time. */

@@ -77,8 +77,6 @@ export class Orchestrator {
       send: (e) => this.root.send(e),
       children: () => this.root.getSnapshot().children,
       changed: () => this.saveSoon(),
-      onStatus: (id, status) => this.inbox.onStatus(id, status),
-      onRemoved: (id) => this.inbox.receiverRemoved(id),
     });
     this.inbox = new Inbox(inboxRepo(d.db.collection('inbox')), {
       status: (id) => (this.terminals.has(id) ? this.terminals.status(id) : undefined),
@@ -87,6 +85,8 @@ export class Orchestrator {
       profileOf: (id) => (this.terminals.has(id) ? this.terminals.record(id).agentProfile : undefined),
     }, this.events, d.log);
     this.delegations = new Delegations(this.delegationHost(), handoffRepo(d.db.collection('handoffs')));
+    // Terminals publish what happens to them; the inbox and the delegations follow the same stream.
+    this.events.subscribe((e) => this.inbox.onEvent(e));
     this.events.subscribe((e) => this.delegations.onEvent(e));
     this.flows = new Flows({
       home: d.config.home,

@@ -47,10 +47,6 @@ export interface TerminalsDeps {
   children(): Record<string, unknown>;
   /** Something about a terminal changed: save the actor tree. */
   changed(): void;
-  /** A status change, after it was published. */
-  onStatus(id: string, status: TerminalStatus): void;
-  /** A terminal is gone for good. */
-  onRemoved(id: string): void;
 }
 
 export class Terminals {
@@ -173,7 +169,6 @@ export class Terminals {
     await this.d.repo.delete(r.id);
     removeTerminalDir(homePaths(this.d.config.home).terminalDir(r.id));
     this.d.changed();
-    this.d.onRemoved(r.id);
     this.d.events.emit({ type: 'terminal.removed', terminal_id: r.id, session_name: r.session });
   }
 
@@ -282,7 +277,6 @@ export class Terminals {
           turn: s.context.turn, reason: s.context.reason,
         });
       }
-      this.d.onStatus(id, status);
     };
     onSnapshot(child.getSnapshot());
     const sub = child.subscribe({ next: onSnapshot, error: (e) => this.d.log.error(`terminal ${id}: ${errorMessage(e)}`) });
