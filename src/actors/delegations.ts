@@ -74,14 +74,22 @@ export class Delegations {
     private readonly results: HandoffRepo,
   ) {}
 
+  /** What handoffs and assignments both do: start the worker, queue its task in its inbox. */
+  private workerActors<C extends HandoffContext | AssignContext>(kind: 'handoff' | 'assign') {
+    const h = this.h;
+    return {
+      createWorker: fromPromise<void, C>(({ input }) => h.ensureWorker(input)),
+      queueTask: fromPromise<{ messageId: number }, C>(async ({ input }) => ({
+        messageId: (await h.inbox.post({ receiverId: input.workerId, senderId: input.callerId ?? 'cao', message: input.message, kind: 'task', requestId: taskRequestId(kind, input.id) })).id,
+      })),
+    };
+  }
+
   /** The actor implementations the machines name. */
   handoffActors() {
     const h = this.h;
     return {
-      createWorker: fromPromise<void, HandoffContext>(({ input }) => h.ensureWorker(input)),
-      queueTask: fromPromise<{ messageId: number }, HandoffContext>(async ({ input }) => ({
-        messageId: (await h.inbox.post({ receiverId: input.workerId, senderId: input.callerId ?? 'cao', message: input.message, kind: 'task', requestId: taskRequestId('handoff', input.id) })).id,
-      })),
+      ...this.workerActors<HandoffContext>('handoff'),
       readAnswer: fromPromise<string, HandoffContext>(({ input }) => h.readAnswer(input.workerId)),
       removeWorker: fromPromise<void, HandoffContext>(({ input }) => h.removeWorker(input.workerId)),
       describeWorker: fromPromise<string, HandoffContext>(({ input }) => h.screenTail(input.workerId, 15)),
@@ -91,10 +99,7 @@ export class Delegations {
   assignActors() {
     const h = this.h;
     return {
-      createWorker: fromPromise<void, AssignContext>(({ input }) => h.ensureWorker(input)),
-      queueTask: fromPromise<{ messageId: number }, AssignContext>(async ({ input }) => ({
-        messageId: (await h.inbox.post({ receiverId: input.workerId, senderId: input.callerId ?? 'cao', message: input.message, kind: 'task', requestId: taskRequestId('assign', input.id) })).id,
-      })),
+      ...this.workerActors<AssignContext>('assign'),
       notifyCaller: fromPromise<void, AssignContext>(async ({ input }) => {
         await h.inbox.post({
           receiverId: input.callerId!, senderId: 'cao', requestId: `assign:${input.id}:failure`,
