@@ -186,7 +186,10 @@ describe('the -c overrides, read back by the real CLI', () => {
       const servers = JSON.parse(stdout) as { name: string; enabled: boolean; transport: Record<string, unknown>; tool_timeout_sec: number }[];
       const byName = Object.fromEntries(servers.map((s) => [s.name, s]));
       expect(Object.keys(byName).sort()).toEqual(['cao-mcp-server', 'odd_name', 'web']);
-      expect(byName['odd_name']!.transport).toMatchObject({ type: 'stdio', command: 'node', args: [tricky], env: { SECRET: tricky, CAO_TERMINAL_ID: 'ab12cd34', CAO_API_PORT: '1' } });
+      expect(byName['odd_name']!.transport).toMatchObject({ type: 'stdio', command: 'node', args: [tricky] });
+      // cao's address (and token) only for cao's own server: not on the command line for any other.
+      expect(byName['odd_name']!.transport.env).toEqual({ SECRET: tricky, CAO_TERMINAL_ID: 'ab12cd34' });
+      expect(byName['cao-mcp-server']!.transport.env).toMatchObject({ CAO_API_PORT: '1', CAO_TERMINAL_ID: 'ab12cd34' });
       expect(byName['odd_name']!.tool_timeout_sec).toBe(77);
       expect(byName['cao-mcp-server']!.transport).toMatchObject({ type: 'stdio', command: process.execPath });
       expect(byName['cao-mcp-server']!.tool_timeout_sec).toBe(3900);
