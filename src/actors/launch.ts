@@ -66,8 +66,8 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     session: r.session,
     windowName: r.windowName,
     cwd: r.workingDirectory,
-    env: { ...env, ...spec.env, CAO_TERMINAL_ID: r.terminalId },
-    argv: spec.argv,
+    env: withoutKeys({ ...env, ...spec.env, CAO_TERMINAL_ID: r.terminalId }, spec.unsetEnv ?? []),
+    argv: withUnset(spec.argv, spec.unsetEnv ?? []),
   };
   try {
     return r.newSession ? await tmux.newSession(pane) : await tmux.newWindow(pane);
@@ -78,6 +78,13 @@ export async function launchAgent(tmux: TmuxClient, r: LaunchRequest): Promise<P
     throw e;
   }
 }
+
+const withoutKeys = (env: Record<string, string>, keys: string[]) =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => !keys.includes(k)));
+
+/** `env -u NAME …` in front of the command removes a variable whatever tmux's own environment holds. */
+const withUnset = (argv: string[], keys: string[]) =>
+  keys.length === 0 ? argv : ['/usr/bin/env', ...keys.flatMap((k) => ['-u', k]), ...argv];
 
 const EXTERNAL_FILES = 'external-files.json';
 

@@ -303,7 +303,9 @@ function launchGemini(ctx: LaunchContext): LaunchSpec {
   const argv = ['gemini', '--skip-trust'];
   if (profile.model) argv.push('--model', profile.model);
   if (ctx.yolo) argv.push('--approval-mode', 'yolo');
-  return { argv, env, files };
+  // CI=true or GITHUB_ACTIONS=true makes Gemini headless: it would print nothing and exit, so a
+  // cao-server started from a CI job could never run a Gemini agent.
+  return { argv, env, files, unsetEnv: ['CI', 'GITHUB_ACTIONS'] };
 }
 
 export const geminiCliProvider: Provider = {

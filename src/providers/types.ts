@@ -35,6 +35,12 @@ export interface LaunchContext {
 export interface LaunchSpec {
   argv: string[];
   env: Record<string, string>;
+  /**
+   * Variables the CLI must not see even when cao's (or tmux's) environment has them, e.g. the CI
+   * markers that switch a TUI into headless mode. Removed with `env -u` in front of the command,
+   * since a tmux pane also inherits the tmux server's global environment.
+   */
+  unsetEnv?: string[];
   /** Files to write before launch, e.g. per-terminal MCP config. Paths are absolute. */
   files: { path: string; content: string }[];
 }

@@ -172,6 +172,8 @@ export class AgentHarness {
         // The CLIs draw their UI with Unicode only in a UTF-8 locale (CI may have none set).
         ...(process.env.LC_ALL || process.env.LANG ? {} : { LANG: 'C.UTF-8' }),
         NO_UPDATE_NOTIFIER: '1',
+        // As in a CI job, wherever the suite runs: CI=true must not make a CLI headless under cao.
+        CI: 'true',
         // Claude Code
         ANTHROPIC_BASE_URL: model.url,
         ANTHROPIC_API_KEY: FAKE_KEYS.anthropic,
