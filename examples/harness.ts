@@ -5,7 +5,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, type ApiClient, type StreamEvent } from '../src/cli/api-client.js';
+import type { ApiClient, StreamEvent } from '../src/cli/api-client.js';
+import { CaoHttpError } from '../src/http-client.js';
 import { startLocalServer, type LocalServer } from '../src/cli/demo/local-server.js';
 import { PACKAGE_ROOT } from '../src/package.js';
 
@@ -154,7 +155,7 @@ export async function runExample(title: string, agentsDir: string, story: (ex: E
       },
       answer: (id) =>
         local.api.output(id, 'last').catch((e: unknown) => {
-          if (e instanceof ApiError && e.status === 409) return undefined;
+          if (e instanceof CaoHttpError && e.status === 409) return undefined;
           throw e;
         }),
     };

@@ -1,28 +1,24 @@
 /**
- * The CLI's client of cao-server. It says plainly when the server is not running, and turns HTTP
- * errors into the server's own message.
+ * The CLI's client of cao-server (over `http-client.ts`). It says plainly when the server is not
+ * running, and turns HTTP errors into the server's own message.
  */
 import type { StampedEvent } from '../actors/events.js';
 import type { FlowView } from '../actors/flows.js';
 import type { SessionView, TerminalMeta, TerminalView } from '../actors/views.js';
 import type { FlowRun } from '../machines/flow.js';
+import { loadConfig } from '../config.js';
+import { CaoHttpError, CaoUnreachable, jsonRequester, serverUrl, type JsonRequester } from '../http-client.js';
 
-export class ServerUnreachable extends Error {
-  constructor(readonly baseUrl: string) {
-    super(`cao-server is not running at ${baseUrl}. Start it with \`cao-server\` (or point CAO_API_HOST / CAO_API_PORT at it).`);
+/** Nothing listens at the server's address: said so, with how to start it. */
+export class ServerUnreachable extends CaoUnreachable {
+  constructor(baseUrl: string) {
+    super(`cao-server is not running at ${baseUrl}. Start it with \`cao-server\` (or point CAO_API_HOST / CAO_API_PORT at it).`, baseUrl);
     this.name = 'ServerUnreachable';
   }
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+/** Calls that answer at once; those that wait for an agent to start pass `null` (no deadline). */
+const TIMEOUT_MS = 30_000;
 
 export interface Health {
   status: string;
@@ -36,37 +32,25 @@ export type SnapshotEvent = { type: 'snapshot'; terminals: TerminalView[] };
 export type StreamEvent = StampedEvent | SnapshotEvent;
 
 export class ApiClient {
+  private readonly call: JsonRequester;
+
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
-  ) {}
-
-  static fromEnv(env: NodeJS.ProcessEnv): ApiClient {
-    const host = env.CAO_API_HOST || '127.0.0.1';
-    const port = env.CAO_API_PORT || '9889';
-    return new ApiClient(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, env.CAO_API_TOKEN || undefined);
+  ) {
+    this.call = jsonRequester(baseUrl, { token });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    let res: Response;
+  static fromEnv(env: NodeJS.ProcessEnv): ApiClient {
+    return new ApiClient(serverUrl(env), loadConfig(env).apiToken);
+  }
+
+  private async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs: number | null = TIMEOUT_MS): Promise<T> {
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal,
-      });
+      return await this.call<T>({ method, path, body, timeoutMs });
     } catch (e) {
-      if ((e as Error).name === 'AbortError') throw e;
-      throw new ServerUnreachable(this.baseUrl);
+      throw e instanceof CaoUnreachable && !e.timedOut ? new ServerUnreachable(this.baseUrl) : e;
     }
-    const text = await res.text();
-    const data = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) {
-      const message = (data as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
-      throw new ApiError(res.status, message);
-    }
-    return data as T;
   }
 
   health = () => this.request<Health>('GET', '/health');
@@ -74,9 +58,9 @@ export class ApiClient {
   getSession = (name: string) => this.request<{ session: SessionView; terminals: TerminalMeta[] }>('GET', `/sessions/${encodeURIComponent(name)}`);
   deleteSession = (name: string) => this.request<{ success: boolean; errors: string[] }>('DELETE', `/sessions/${encodeURIComponent(name)}`);
   createSession = (b: { agent_profile: string; provider?: string; session_name?: string; working_directory?: string; yolo?: boolean; wait?: boolean }) =>
-    this.request<TerminalView>('POST', '/sessions', b);
+    this.request<TerminalView>('POST', '/sessions', b, b.wait === false ? TIMEOUT_MS : null);
   addTerminal = (session: string, b: { agent_profile: string; provider?: string; working_directory?: string; wait?: boolean }) =>
-    this.request<TerminalView>('POST', `/sessions/${encodeURIComponent(session)}/terminals`, b);
+    this.request<TerminalView>('POST', `/sessions/${encodeURIComponent(session)}/terminals`, b, b.wait === false ? TIMEOUT_MS : null);
   getTerminal = (id: string) => this.request<TerminalView>('GET', `/terminals/${id}`);
   sendInput = (id: string, message: string) => this.request<{ success: boolean }>('POST', `/terminals/${id}/input`, { message });
   sendKeys = (id: string, keys: string[]) => this.request<{ success: boolean }>('POST', `/terminals/${id}/keys`, { keys });
@@ -88,7 +72,8 @@ export class ApiClient {
   removeFlow = (name: string) => this.request<{ success: boolean }>('DELETE', `/flows/${encodeURIComponent(name)}`);
   setFlowEnabled = (name: string, enabled: boolean) =>
     this.request<{ flow: FlowView }>('POST', `/flows/${encodeURIComponent(name)}/${enabled ? 'enable' : 'disable'}`).then((r) => r.flow);
-  runFlow = (name: string) => this.request<{ executed: boolean; run: FlowRun }>('POST', `/flows/${encodeURIComponent(name)}/run`);
+  /** Waits while the flow's script runs and its agent starts. */
+  runFlow = (name: string) => this.request<{ executed: boolean; run: FlowRun }>('POST', `/flows/${encodeURIComponent(name)}/run`, undefined, null);
 
   /**
    * Follow the event stream. Resolves once connected (after the snapshot arrived); events are
@@ -103,7 +88,7 @@ export class ApiClient {
       if ((e as Error).name === 'AbortError') throw e;
       throw new ServerUnreachable(this.baseUrl);
     }
-    if (!res.ok || !res.body) throw new ApiError(res.status, `cannot follow events (HTTP ${res.status})`);
+    if (!res.ok || !res.body) throw new CaoHttpError(res.status, undefined, `cannot follow events (HTTP ${res.status})`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     let connected!: () => void;

@@ -1,5 +1,5 @@
 /**
- * What the MCP tools need from cao-server, and its HTTP implementation.
+ * What the MCP tools need from cao-server, and its HTTP implementation (over `http-client.ts`).
  *
  * Two kinds of failure are kept apart because the tools treat them differently:
  * - `CaoUnreachable`: no answer (connection refused/reset, timeout). Worth retrying: the server may
@@ -10,6 +10,9 @@
  */
 import { loadConfig } from '../config.js';
 import { MAX_HANDOFF_WAIT_S } from '../handoff-limits.js';
+import { CaoHttpError, CaoUnreachable, jsonRequester, serverUrl, type HttpClientOptions, type JsonRequester } from '../http-client.js';
+
+export { CaoHttpError, CaoUnreachable, abortError, isAbort } from '../http-client.js';
 
 export type HandoffStatus = 'running' | 'succeeded' | 'failed';
 
@@ -87,92 +90,32 @@ export interface McpCaoApi {
   sendInboxMessage(receiverId: string, body: SendInboxMessage, signal?: AbortSignal): Promise<InboxMessageReceipt>;
 }
 
-/** cao-server did not answer (not running, restarting, or too slow). Retrying is safe. */
-export class CaoUnreachable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaoUnreachable';
-  }
-}
-
-/** cao-server answered with an error status; `message` is the server's own. */
-export class CaoHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CaoHttpError';
-  }
-}
-
 /** Failures that may go away by themselves: no answer, or 503 (server starting or shutting down). */
 export const isTransient = (e: unknown): boolean => e instanceof CaoUnreachable || (e instanceof CaoHttpError && e.status === 503);
 
-export const isAbort = (e: unknown): boolean => e instanceof Error && e.name === 'AbortError';
-
-export interface HttpCaoApiOptions {
-  token?: string;
+export interface HttpCaoApiOptions extends HttpClientOptions {
   /** Per-call timeout for calls that do not long-poll. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 export class HttpCaoApi implements McpCaoApi {
   private readonly timeoutMs: number;
-  private readonly doFetch: typeof fetch;
+  private readonly call: JsonRequester;
 
   constructor(
     readonly baseUrl: string,
-    private readonly o: HttpCaoApiOptions = {},
+    o: HttpCaoApiOptions = {},
   ) {
     this.timeoutMs = o.timeoutMs ?? 15_000;
-    this.doFetch = o.fetch ?? fetch;
+    this.call = jsonRequester(baseUrl, o);
   }
 
   static fromEnv(env: NodeJS.ProcessEnv, o: Omit<HttpCaoApiOptions, 'token'> = {}): HttpCaoApi {
-    const c = loadConfig(env);
-    const host = c.apiHost.includes(':') ? `[${c.apiHost}]` : c.apiHost;
-    return new HttpCaoApi(`http://${host}:${c.apiPort}`, { ...o, token: c.apiToken });
+    return new HttpCaoApi(serverUrl(env), { ...o, token: loadConfig(env).apiToken });
   }
 
-  private async request<T>(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) throw abortError();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.doFetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: combined,
-      });
-      text = await res.text();
-    } catch (e) {
-      if (signal?.aborted) throw abortError();
-      if (timeout.aborted) throw new CaoUnreachable(`cao-server at ${this.baseUrl} did not answer ${method} ${path.split('?')[0]} within ${Math.round(timeoutMs / 1000)} s`);
-      throw new CaoUnreachable(`cannot reach cao-server at ${this.baseUrl} (${describe(e)})`);
-    }
-    let data: unknown;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      data = undefined;
-    }
-    if (!res.ok) {
-      const err = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      const message = typeof err?.message === 'string' && err.message ? err.message : `HTTP ${res.status}${text && data === undefined ? `: ${text.slice(0, 200)}` : ''}`;
-      throw new CaoHttpError(res.status, typeof err?.code === 'string' ? err.code : undefined, message);
-    }
-    if (data === undefined) throw new CaoHttpError(res.status, undefined, `cao-server sent no JSON for ${method} ${path.split('?')[0]}`);
-    return data as T;
+  private request<T>(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.call<T>({ method, path, body, timeoutMs, signal });
   }
 
   createHandoff(body: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
@@ -196,17 +139,4 @@ export class HttpCaoApi implements McpCaoApi {
   sendInboxMessage(receiverId: string, body: SendInboxMessage, signal?: AbortSignal): Promise<InboxMessageReceipt> {
     return this.request('POST', `/terminals/${encodeURIComponent(receiverId)}/inbox/messages`, body, this.timeoutMs, signal);
   }
-}
-
-/** Thrown when the caller's signal aborts a call, whatever reason the signal carries. */
-export function abortError(): Error {
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-/** fetch hides the interesting part (ECONNREFUSED, ECONNRESET…) in `cause`. */
-function describe(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
 }
