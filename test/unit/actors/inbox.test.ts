@@ -11,7 +11,7 @@ import { Inbox, type InboxOptions, type InboxPort } from '../../../src/actors/in
 import { silentLogger } from '../../../src/log.js';
 import type { TerminalStatus } from '../../../src/providers/types.js';
 import { openDb, type Db } from '../../../src/store/db.js';
-import { inboxRepo } from '../../../src/store/inbox.js';
+import { inboxRepo, type MessageRecord } from '../../../src/store/inbox.js';
 
 /** Receivers that are idle until typed into, then "work" until the test says they are done. */
 class Receivers implements InboxPort {
@@ -79,7 +79,7 @@ const stored = async () => (await inboxRepo(db.collection('inbox')).all()).map((
 describe('Inbox', () => {
   it('delivers one message per ready screen, in order, naming the sender', async () => {
     const { bus, receivers, inbox } = await start((r) => r.add('ab000001', 'processing'));
-    const ms = [];
+    const ms: MessageRecord[] = [];
     for (const text of ['one', 'two', 'three']) ms.push(await inbox.post({ receiverId: 'ab000001', senderId: 'cd000001', message: text }));
     expect(receivers.typed).toEqual([]);
     for (const m of ms) {
@@ -96,7 +96,7 @@ describe('Inbox', () => {
 
   it('keeps a receiver’s newest settled messages and drops older ones from memory and disk; unsent ones are never dropped', async () => {
     const { bus, receivers, inbox } = await start((r) => r.add('ab000001', 'processing'), { keepSettled: 2 });
-    const ms = [];
+    const ms: MessageRecord[] = [];
     for (let i = 0; i < 5; i++) ms.push(await inbox.post({ receiverId: 'ab000001', senderId: 'cao', message: `m${i}` }));
     for (const m of ms.slice(0, 4)) {
       const next = settled(bus, m.id);
