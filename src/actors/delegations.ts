@@ -4,7 +4,7 @@
  * happens to their workers (status changes, task delivery) and keeps finished handoffs' results.
  */
 import { fromPromise, waitFor, type ActorRefFrom, type AnyActorRef } from 'xstate';
-import { errorMessage, notFound } from '../errors.js';
+import { conflict, errorMessage, notFound } from '../errors.js';
 import { DEFAULT_HANDOFF_TIMEOUT_S } from '../handoff-limits.js';
 import { newHandoffId, newSessionName, newTerminalId } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -62,9 +62,12 @@ export interface HandoffView {
 
 type HandoffRef = ActorRefFrom<typeof handoffMachine>;
 const taskRequestId = (kind: 'handoff' | 'assign', id: string) => `${kind}:${id}:task`;
+/** Request ids cancelled before their handoff existed, remembered (in memory) this many at most. */
+const MAX_CANCELLED_REQUESTS = 1000;
 
 export class Delegations {
   private readonly byRequest = new Map<string, string>();
+  private readonly cancelledRequests = new Set<string>();
   private readonly followed = new Set<string>();
   /** Finished handoffs of this server's lifetime (the store has them all, written a moment later). */
   private readonly finished = new Map<string, HandoffRecord>();
@@ -124,7 +127,10 @@ export class Delegations {
   async startHandoff(r: DelegationRequest & { timeoutSeconds?: number; keepWorker?: boolean }): Promise<HandoffView> {
     const known = r.requestId && this.byRequest.get(r.requestId);
     if (known) return this.handoff(known);
+    this.refuseCancelled(r.requestId);
     const plan = await this.plan(r);
+    // The caller may have cancelled while the plan was being made.
+    this.refuseCancelled(r.requestId);
     const input: HandoffContext = {
       ...plan, id: newHandoffId(), message: r.message, requestId: r.requestId ?? null, createdAt: new Date().toISOString(),
       timeoutMs: (r.timeoutSeconds ?? DEFAULT_HANDOFF_TIMEOUT_S) * 1000, keepWorker: r.keepWorker ?? this.h.keepWorkers,
@@ -168,6 +174,23 @@ export class Delegations {
     const ref = this.h.child(handoffChildId(id)) as HandoffRef | undefined;
     ref?.send({ type: 'CANCEL' });
     return this.handoff(id, ref ? 5000 : 0);
+  }
+
+  /**
+   * Cancel by the request id of a `POST /handoffs` whose answer the caller never got (it gave up
+   * while the request was in flight). A handoff not created yet never will be: a late request with
+   * that id is refused. Null when there was nothing to cancel.
+   */
+  async cancelRequest(requestId: string): Promise<HandoffView | null> {
+    const known = this.byRequest.get(requestId);
+    if (known) return this.cancel(known);
+    this.cancelledRequests.add(requestId);
+    if (this.cancelledRequests.size > MAX_CANCELLED_REQUESTS) this.cancelledRequests.delete(this.cancelledRequests.values().next().value!);
+    return null;
+  }
+
+  private refuseCancelled(requestId: string | undefined): void {
+    if (requestId && this.cancelledRequests.has(requestId)) throw conflict(`The handoff with request_id '${requestId}' was cancelled before it started`);
   }
 
   /** Route what happens to workers to the delegations waiting on them. */

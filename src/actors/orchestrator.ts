@@ -243,6 +243,10 @@ export class Orchestrator {
     return this.delegations.cancel(id);
   }
 
+  cancelHandoffRequest(requestId: string): Promise<HandoffView | null> {
+    return this.delegations.cancelRequest(requestId);
+  }
+
   assign(r: DelegationRequest) {
     return this.delegations.assign(r);
   }

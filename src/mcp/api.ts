@@ -84,6 +84,8 @@ export interface McpCaoApi {
   getHandoff(id: string, waitSeconds: number, signal?: AbortSignal): Promise<Handoff>;
   /** `POST /handoffs/{id}/cancel`. */
   cancelHandoff(id: string, signal?: AbortSignal): Promise<Handoff>;
+  /** `POST /handoffs/cancel` by request id: for a create whose answer never came. Null: nothing was running. */
+  cancelHandoffRequest(requestId: string, signal?: AbortSignal): Promise<Handoff | null>;
   /** `POST /assignments` (201). Idempotent by `request_id`. */
   createAssignment(body: CreateAssignment, signal?: AbortSignal): Promise<Assignment>;
   /** `POST /terminals/{receiver}/inbox/messages`. Idempotent by `request_id`. */
@@ -130,6 +132,10 @@ export class HttpCaoApi implements McpCaoApi {
 
   cancelHandoff(id: string, signal?: AbortSignal): Promise<Handoff> {
     return this.request('POST', `/handoffs/${encodeURIComponent(id)}/cancel`, {}, this.timeoutMs, signal);
+  }
+
+  async cancelHandoffRequest(requestId: string, signal?: AbortSignal): Promise<Handoff | null> {
+    return (await this.request<{ handoff: Handoff | null }>('POST', '/handoffs/cancel', { request_id: requestId }, this.timeoutMs, signal)).handoff;
   }
 
   createAssignment(body: CreateAssignment, signal?: AbortSignal): Promise<Assignment> {

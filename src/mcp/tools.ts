@@ -267,6 +267,15 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
     }
   }
 
+  async function cancelRequestQuietly(requestId: string): Promise<void> {
+    try {
+      const h = await api.cancelHandoffRequest(requestId, AbortSignal.timeout(t.cancelTimeoutMs));
+      log.info(h ? `handoff ${h.id} cancelled (its creation had not been answered)` : `handoff request ${requestId} cancelled before it started`);
+    } catch (e) {
+      log.warn(`could not cancel handoff request ${requestId}: ${errorMessage(e)}`);
+    }
+  }
+
   async function runHandoff(args: HandoffArgs, extra: Extra): Promise<{ outcome: HandoffOutcome; last?: Handoff }> {
     const { signal } = extra;
     const started = Date.now();
@@ -289,8 +298,8 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
     };
 
     let h: Handoff;
+    const request_id = randomUUID();
     try {
-      const request_id = randomUUID();
       h = await retryWrite(
         'POST /handoffs',
         () =>
@@ -308,6 +317,9 @@ export function buildMcpServer(api: McpCaoApi, o: CaoMcpOptions): McpServer {
         signal,
       );
     } catch (e) {
+      // Without an answer the handoff may exist all the same: cancel it by its request id, so no
+      // worker goes on for nobody (and a create still in flight is refused when it lands).
+      if (isAbort(e) || signal.aborted || isTransient(e)) await cancelRequestQuietly(request_id);
       return fail(isAbort(e) || signal.aborted ? 'Handoff cancelled before it started' : `Handoff failed: ${errorMessage(e)}`);
     }
     log.info(`handoff ${h.id} to ${args.agent_profile} created`);

@@ -5,7 +5,7 @@ export type CaoApi = Pick<
   Orchestrator,
   | 'events' | 'createSession' | 'addTerminal' | 'listSessions' | 'getSession' | 'listSessionTerminals' | 'deleteSession'
   | 'getTerminal' | 'allTerminals' | 'sendInput' | 'sendKeys' | 'getOutput' | 'exitTerminal' | 'deleteTerminal' | 'workingDirectory'
-  | 'postMessage' | 'listMessages' | 'getMessage' | 'startHandoff' | 'getHandoff' | 'cancelHandoff' | 'assign'
+  | 'postMessage' | 'listMessages' | 'getMessage' | 'startHandoff' | 'getHandoff' | 'cancelHandoff' | 'cancelHandoffRequest' | 'assign'
   | 'listFlows' | 'getFlow' | 'addFlowFile' | 'createFlow' | 'removeFlow' | 'setFlowEnabled' | 'runFlow'
 >;
 

@@ -70,6 +70,8 @@ export const HandoffBody = z
   })
   .transform(({ timeout, ...b }) => ({ ...b, timeout_seconds: b.timeout_seconds ?? timeout }));
 
+export const CancelHandoffRequestBody = z.object({ request_id: RequestId.unwrap() });
+
 export const HandoffWaitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_HANDOFF_WAIT_S).default(0) });
 
 export const AssignBody = z.object(Delegation);

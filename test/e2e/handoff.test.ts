@@ -92,4 +92,19 @@ describe('handoff through cao mcp-server', () => {
     expect((await s.get('/handoffs/00000000')).status).toBe(404);
     expect((await s.get('/handoffs/nope')).status).toBe(422);
   }, 60_000);
+
+  it('POST /handoffs/cancel by request id: a running handoff is cancelled; one not created yet never starts', async () => {
+    const r = await s.post('/handoffs', { agent_profile: 'e2e_worker', message: 'a task nobody waits for', request_id: 'cancel-me' });
+    expect(r.status).toBe(202);
+    const cancelled = await s.post('/handoffs/cancel', { request_id: 'cancel-me' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ request_id: 'cancel-me', handoff: { id: r.body.id, status: 'failed' } });
+
+    const early = await s.post('/handoffs/cancel', { request_id: 'never-sent' });
+    expect(early.body).toEqual({ request_id: 'never-sent', handoff: null });
+    const late = await s.post('/handoffs', { agent_profile: 'e2e_worker', message: 'too late', request_id: 'never-sent' });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe("The handoff with request_id 'never-sent' was cancelled before it started");
+    expect((await s.post('/handoffs/cancel', {})).status).toBe(400);
+  }, 60_000);
 });

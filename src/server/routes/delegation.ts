@@ -5,7 +5,7 @@ import { messageView } from '../../actors/views.js';
 import { DELEGATION_ID } from '../../ids.js';
 import type { CaoApi } from '../api.js';
 import { input } from '../input.js';
-import { AssignBody, HandoffBody, HandoffWaitQuery, MessageIdParam } from '../schemas.js';
+import { AssignBody, CancelHandoffRequestBody, HandoffBody, HandoffWaitQuery, MessageIdParam } from '../schemas.js';
 
 
 export const delegationRoutes = (api: CaoApi) =>
@@ -30,6 +30,11 @@ export const delegationRoutes = (api: CaoApi) =>
     })
     .post('/handoffs/:hid/cancel', async (ctx) => {
       ctx.body = await api.cancelHandoff(ctx.params.hid!);
+    })
+    // For a caller that gave up while its POST /handoffs was in flight and so never learned the id.
+    .post('/handoffs/cancel', async (ctx) => {
+      const b = await input(ctx, CancelHandoffRequestBody);
+      ctx.body = { request_id: b.request_id, handoff: await api.cancelHandoffRequest(b.request_id) };
     })
     .post('/assignments', async (ctx) => {
       const b = await input(ctx, AssignBody);

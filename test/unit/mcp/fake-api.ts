@@ -49,6 +49,7 @@ export function fakeApi() {
     createHandoff: vi.fn<McpCaoApi['createHandoff']>(async () => handoff()),
     getHandoff: vi.fn<McpCaoApi['getHandoff']>(async () => succeeded()),
     cancelHandoff: vi.fn<McpCaoApi['cancelHandoff']>(async () => handoff({ status: 'failed', result: { success: false, message: 'Handoff cancelled', output: null, terminal_id: 'ab12cd34' } })),
+    cancelHandoffRequest: vi.fn<McpCaoApi['cancelHandoffRequest']>(async () => null),
     createAssignment: vi.fn<McpCaoApi['createAssignment']>(
       async (): Promise<Assignment> => ({ success: true, terminal_id: 'beef0001', message: 'Task assigned to developer (terminal: beef0001)', assignment_id: 'a1' }),
     ),

@@ -296,6 +296,33 @@ describe('handoff', () => {
     expect(api.getHandoff).toHaveBeenCalledTimes(1);
   });
 
+  it('cancels by request id when the client cancels while the POST /handoffs has not been answered', async () => {
+    const api = fakeApi();
+    api.createHandoff.mockImplementation((_body, signal) => hang(signal));
+    const client = await connect(api);
+    const ac = new AbortController();
+    const pending = call(client, 'handoff', { agent_profile: 'developer', message: 'x' }, { signal: ac.signal });
+    await vi.waitFor(() => expect(api.createHandoff).toHaveBeenCalled());
+    ac.abort('user pressed Esc');
+    await expect(pending).rejects.toThrow();
+    const requestId = api.createHandoff.mock.calls[0]![0].request_id;
+    await vi.waitFor(() => expect(api.cancelHandoffRequest).toHaveBeenCalledWith(requestId, expect.any(AbortSignal)));
+    expect(api.cancelHandoff).not.toHaveBeenCalled();
+  });
+
+  it('cancels by request id when the POST /handoffs never got an answer within the retry window; not after a refusal', async () => {
+    const api = fakeApi();
+    api.createHandoff.mockRejectedValue(unreachable());
+    const r = await call(await connect(api, { timing: { ...FAST, writeRetryMs: 100 } }), 'handoff', { agent_profile: 'developer', message: 'x' });
+    expect(r.structuredContent?.success).toBe(false);
+    expect(api.cancelHandoffRequest).toHaveBeenCalledWith(api.createHandoff.mock.calls[0]![0].request_id, expect.any(AbortSignal));
+
+    const refused = fakeApi();
+    refused.createHandoff.mockRejectedValue(httpError(404, "Agent profile 'nope' not found", 'not_found'));
+    await call(await connect(refused), 'handoff', { agent_profile: 'nope', message: 'x' });
+    expect(refused.cancelHandoffRequest).not.toHaveBeenCalled();
+  });
+
   it('retries the POST after a connection error with the same request_id', async () => {
     const api = fakeApi();
     api.createHandoff.mockRejectedValueOnce(unreachable()).mockRejectedValueOnce(unreachable());
