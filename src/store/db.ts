@@ -43,3 +43,24 @@ export async function allValues<T>(kv: Keyv): Promise<T[]> {
   for await (const [, value] of kv.iterator!(undefined) as AsyncGenerator<[string, T]>) out.push(value);
   return out;
 }
+
+/**
+ * A collection of records that carry their format version `v`: a record of another version is
+ * never returned (it was written by a different cao and is ignored rather than misread).
+ */
+export function versionedRepo<T extends { v: number }, K extends string | number>(kv: Keyv, version: T['v'], keyOf: (r: T) => K, encode: (k: K) => string = String) {
+  const current = (r: T | undefined): r is T => r?.v === version;
+  return {
+    put: async (r: T): Promise<T> => {
+      await kv.set(encode(keyOf(r)), r);
+      return r;
+    },
+    get: async (k: K): Promise<T | undefined> => {
+      const r = (await kv.get(encode(k))) as T | undefined;
+      return current(r) ? r : undefined;
+    },
+    delete: (k: K): Promise<boolean> => kv.delete(encode(k)),
+    all: async (): Promise<T[]> => (await allValues<T>(kv)).filter(current),
+  };
+}
+

@@ -2,7 +2,7 @@
 import type { Keyv } from 'keyv';
 import type { FlowDefinition } from '../flows/definition.js';
 import type { FlowRun } from '../machines/flow.js';
-import { allValues } from './db.js';
+import { versionedRepo } from './db.js';
 
 export interface FlowRecord {
   v: 1;
@@ -15,9 +15,5 @@ export interface FlowRecord {
   runs: FlowRun[];
 }
 
-export const flowRepo = (kv: Keyv) => ({
-  put: (r: FlowRecord) => kv.set(r.name, r).then(() => r),
-  delete: (name: string) => kv.delete(name),
-  all: async () => (await allValues<FlowRecord>(kv)).filter((r) => r.v === 1),
-});
+export const flowRepo = (kv: Keyv) => versionedRepo<FlowRecord, string>(kv, 1, (r) => r.name);
 export type FlowRepo = ReturnType<typeof flowRepo>;

@@ -1,7 +1,7 @@
 /** Finished handoffs: their results stay readable (for a caller that reconnects) after the actor is gone. */
 import type { Keyv } from 'keyv';
 import type { HandoffResult } from '../machines/handoff.js';
-import { allValues } from './db.js';
+import { versionedRepo } from './db.js';
 
 export interface HandoffRecord {
   v: 1;
@@ -16,12 +16,5 @@ export interface HandoffRecord {
   result: HandoffResult;
 }
 
-export const handoffRepo = (kv: Keyv) => ({
-  put: (r: HandoffRecord) => kv.set(r.id, r).then(() => r),
-  get: async (id: string) => {
-    const r = (await kv.get(id)) as HandoffRecord | undefined;
-    return r?.v === 1 ? r : undefined;
-  },
-  all: async () => (await allValues<HandoffRecord>(kv)).filter((r) => r.v === 1),
-});
+export const handoffRepo = (kv: Keyv) => versionedRepo<HandoffRecord, string>(kv, 1, (r) => r.id);
 export type HandoffRepo = ReturnType<typeof handoffRepo>;

@@ -1,6 +1,6 @@
 /** Inbox messages: persisted before anyone is told their id, updated as they are delivered. */
 import type { Keyv } from 'keyv';
-import { allValues } from './db.js';
+import { versionedRepo } from './db.js';
 
 export const MESSAGE_RECORD_VERSION = 1;
 export const MESSAGE_STATUSES = ['pending', 'delivering', 'delivered', 'failed'] as const;
@@ -26,14 +26,8 @@ export interface MessageRecord {
   request_id: string | null;
 }
 
+/** Zero-padded so that keys sort as ids do. */
 const key = (id: number) => String(id).padStart(12, '0');
 
-export const inboxRepo = (kv: Keyv) => ({
-  put: async (m: MessageRecord) => {
-    await kv.set(key(m.id), m);
-    return m;
-  },
-  all: async () => (await allValues<MessageRecord>(kv)).filter((m) => m.v === MESSAGE_RECORD_VERSION),
-  delete: (id: number) => kv.delete(key(id)),
-});
+export const inboxRepo = (kv: Keyv) => versionedRepo<MessageRecord, number>(kv, MESSAGE_RECORD_VERSION, (m) => m.id, key);
 export type InboxRepo = ReturnType<typeof inboxRepo>;

@@ -1,7 +1,7 @@
 /** Terminal metadata: what cao knows about each terminal apart from its live state. */
 import type { Keyv } from 'keyv';
 import type { ProviderId } from '../providers/types.js';
-import { allValues } from './db.js';
+import { versionedRepo } from './db.js';
 
 export const TERMINAL_RECORD_VERSION = 1;
 
@@ -21,13 +21,5 @@ export interface TerminalRecord {
   lastActive: string;
 }
 
-export const terminalRepo = (kv: Keyv) => ({
-  put: (r: TerminalRecord) => kv.set(r.id, r).then(() => r),
-  get: async (id: string): Promise<TerminalRecord | undefined> => {
-    const r = (await kv.get(id)) as TerminalRecord | undefined;
-    return r?.v === TERMINAL_RECORD_VERSION ? r : undefined;
-  },
-  delete: (id: string) => kv.delete(id),
-  all: async () => (await allValues<TerminalRecord>(kv)).filter((r) => r.v === TERMINAL_RECORD_VERSION),
-});
+export const terminalRepo = (kv: Keyv) => versionedRepo<TerminalRecord, string>(kv, TERMINAL_RECORD_VERSION, (r) => r.id);
 export type TerminalRepo = ReturnType<typeof terminalRepo>;
