@@ -64,17 +64,20 @@ type HandoffRef = ActorRefFrom<typeof handoffMachine>;
 const taskRequestId = (kind: 'handoff' | 'assign', id: string) => `${kind}:${id}:task`;
 /** Request ids cancelled before their handoff existed, remembered (in memory) this many at most. */
 const MAX_CANCELLED_REQUESTS = 1000;
+/** How long a finished handoff's result stays readable (`GET /handoffs/{id}`, a retried POST). */
+export const RESULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export class Delegations {
   private readonly byRequest = new Map<string, string>();
   private readonly cancelledRequests = new Set<string>();
   private readonly followed = new Set<string>();
-  /** Finished handoffs of this server's lifetime (the store has them all, written a moment later). */
+  /** Finished handoffs, oldest first, as the store has them (written a moment later). */
   private readonly finished = new Map<string, HandoffRecord>();
 
   constructor(
     private readonly h: DelegationHost,
     private readonly results: HandoffRepo,
+    private readonly retentionMs = RESULT_RETENTION_MS,
   ) {}
 
   /** What handoffs and assignments both do: start the worker, queue its task in its inbox. */
@@ -114,7 +117,11 @@ export class Delegations {
 
   /** After a restart: learn the request ids, follow every live delegation, and tell it what it missed. */
   async restore(): Promise<void> {
-    for (const r of await this.results.all()) if (r.request_id) this.byRequest.set(r.request_id, r.id);
+    for (const r of (await this.results.all()).sort((a, b) => a.finished_at.localeCompare(b.finished_at))) {
+      this.finished.set(r.id, r);
+      if (r.request_id) this.byRequest.set(r.request_id, r.id);
+    }
+    this.dropOldResults();
     for (const childId of this.h.children()) {
       const ctx = this.context(childId);
       if (!ctx) continue;
@@ -161,8 +168,8 @@ export class Delegations {
     if (ref && waitMs > 0) await waitFor(ref, (s) => s.context.result !== null || s.status === 'done', { timeout: waitMs }).catch(() => undefined);
     const live = this.h.child(handoffChildId(id)) as HandoffRef | undefined;
     if (live) return this.view(live.getSnapshot().context, live.getSnapshot().value);
-    const done = this.finished.get(id) ?? (await this.results.get(id));
-    if (!done) throw notFound(`Handoff '${id}' not found`);
+    const done = this.finished.get(id);
+    if (!done) throw notFound(`Handoff '${id}' not found (results are kept for ${Math.round(this.retentionMs / 3_600_000)} hours)`);
     return {
       id, status: done.result.success ? 'succeeded' : 'failed', phase: 'done', agent_profile: done.agent_profile, caller_id: done.caller_id,
       worker_id: done.worker_id, worker_status: null, provider: done.provider, created_at: done.created_at,
@@ -277,8 +284,20 @@ export class Delegations {
     };
     this.finished.set(ctx.id, record);
     this.results.put(record).catch((e) => this.h.log.error(`saving handoff ${ctx.id}: ${errorMessage(e)}`));
+    this.dropOldResults();
     this.h.events.emit({ type: 'handoff.finished', handoff_id: ctx.id, terminal_id: ctx.workerId, success: result.success, message: result.message });
     this.h.log.info(`handoff ${ctx.id}: ${result.success ? 'succeeded' : result.message}`);
+  }
+
+  /** Results past their retention are forgotten, here and on disk (oldest first, so this stops early). */
+  private dropOldResults(): void {
+    const before = new Date(Date.now() - this.retentionMs).toISOString();
+    for (const [id, r] of this.finished) {
+      if (r.finished_at >= before) break;
+      this.finished.delete(id);
+      if (r.request_id && this.byRequest.get(r.request_id) === id) this.byRequest.delete(r.request_id);
+      this.results.delete(id).catch((e) => this.h.log.error(`dropping handoff ${id}: ${errorMessage(e)}`));
+    }
   }
 
   /** Events a restored delegation missed while the server was down. */
