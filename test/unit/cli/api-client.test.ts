@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, ServerUnreachable } from '../../../src/cli/api-client.js';
 import { CaoHttpError } from '../../../src/http-client.js';
 import { freePort } from '../../helpers/env.js';
-import { startFakeServer, type FakeServer } from '../mcp/fake-server.js';
+import { rejection, startFakeServer, type FakeServer } from '../mcp/fake-server.js';
 
 let srv: FakeServer;
 beforeEach(async () => {
@@ -12,13 +12,6 @@ beforeEach(async () => {
 afterEach(() => srv.close());
 
 const env = (extra: Record<string, string> = {}) => ({ CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(srv.port), ...extra });
-const rejection = (p: Promise<unknown>) => p.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (e: unknown) => e as Error,
-);
-
 describe('ApiClient (cao CLI)', () => {
   it('sends the token and returns the answer', async () => {
     srv.route('GET /health', () => ({ status: 200, body: { status: 'ok' } }));

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CaoHttpError, CaoUnreachable, HttpCaoApi, isAbort, isTransient } from '../../../src/mcp/api.js';
 import { freePort } from '../../helpers/env.js';
 import { handoff } from './fake-api.js';
-import { startFakeServer, type FakeServer } from './fake-server.js';
+import { rejection, startFakeServer, type FakeServer } from './fake-server.js';
 
 let srv: FakeServer;
 beforeEach(async () => {
@@ -12,13 +12,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await srv.close();
 });
-
-const catchError = (p: Promise<unknown>) => p.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (e: unknown) => e as Error,
-);
 
 describe('HttpCaoApi', () => {
   it('sends JSON with the bearer token and returns the parsed answer', async () => {
@@ -60,7 +53,7 @@ describe('HttpCaoApi', () => {
 
   it("surfaces the server's error message and code", async () => {
     srv.route('POST /assignments', () => ({ status: 404, body: { error: { code: 'profile_not_found', message: "Agent profile 'nope' not found" } } }));
-    const e = await catchError(new HttpCaoApi(srv.url).createAssignment({ agent_profile: 'nope', message: 'm', request_id: 'r' }));
+    const e = await rejection(new HttpCaoApi(srv.url).createAssignment({ agent_profile: 'nope', message: 'm', request_id: 'r' }));
     expect(e).toBeInstanceOf(CaoHttpError);
     expect(e).toMatchObject({ status: 404, code: 'profile_not_found', message: "Agent profile 'nope' not found" });
     expect(isTransient(e)).toBe(false);
@@ -68,14 +61,14 @@ describe('HttpCaoApi', () => {
 
   it('describes errors without a JSON body by status and text; 503 is transient', async () => {
     srv.route('GET /handoffs/:id', () => ({ status: 503, raw: 'starting up' }));
-    const e = await catchError(new HttpCaoApi(srv.url).getHandoff('h1', 0));
+    const e = await rejection(new HttpCaoApi(srv.url).getHandoff('h1', 0));
     expect(e).toMatchObject({ status: 503, message: 'HTTP 503: starting up' });
     expect(isTransient(e)).toBe(true);
   });
 
   it('reports a server that is not running as CaoUnreachable', async () => {
     const port = await freePort();
-    const e = await catchError(new HttpCaoApi(`http://127.0.0.1:${port}`).getHandoff('h1', 0));
+    const e = await rejection(new HttpCaoApi(`http://127.0.0.1:${port}`).getHandoff('h1', 0));
     expect(e).toBeInstanceOf(CaoUnreachable);
     expect(e.message).toBe(`cannot reach cao-server at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(isTransient(e)).toBe(true);
@@ -84,7 +77,7 @@ describe('HttpCaoApi', () => {
   it('times out calls the server does not answer', async () => {
     srv.route('POST /assignments', () => ({ status: 201, body: {}, delayMs: 1_000 }));
     const started = Date.now();
-    const e = await catchError(new HttpCaoApi(srv.url, { timeoutMs: 150 }).createAssignment({ agent_profile: 'd', message: 'm', request_id: 'r' }));
+    const e = await rejection(new HttpCaoApi(srv.url, { timeoutMs: 150 }).createAssignment({ agent_profile: 'd', message: 'm', request_id: 'r' }));
     expect(Date.now() - started).toBeLessThan(900);
     expect(e).toBeInstanceOf(CaoUnreachable);
     expect(e.message).toMatch(/did not answer POST \/assignments within/);
@@ -98,7 +91,7 @@ describe('HttpCaoApi', () => {
   it("rejects with an AbortError when the caller's signal aborts", async () => {
     srv.route('GET /handoffs/:id', () => ({ status: 200, body: handoff(), delayMs: 2_000 }));
     const ac = new AbortController();
-    const p = catchError(new HttpCaoApi(srv.url).getHandoff('h1', 0, ac.signal));
+    const p = rejection(new HttpCaoApi(srv.url).getHandoff('h1', 0, ac.signal));
     setTimeout(() => ac.abort('cancelled by the client'), 50);
     const e = await p;
     expect(isAbort(e)).toBe(true);

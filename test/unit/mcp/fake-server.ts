@@ -77,3 +77,13 @@ export async function startFakeServer(): Promise<FakeServer> {
       }),
   };
 }
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
+
