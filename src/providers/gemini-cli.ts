@@ -68,6 +68,8 @@ function inputBoxIndex(lines: string[]): number {
   return -1;
 }
 
+const isStatusLine = (l: string) => l.trim() === '' || /\? for shortcuts$/.test(l) || BUSY.test(l);
+
 /** Where the transcript ends above the input box: before the status line and rule. */
 function transcriptEnd(lines: string[], input: number): number {
   let i = input - 1;
@@ -75,9 +77,10 @@ function transcriptEnd(lines: string[], input: number): number {
   while (i >= 0 && seen < 4) {
     const l = lines[i]!;
     if (RULE.test(l)) {
+      // With NO_COLOR the input box's borders are rules too: rule, mode line, rule above the box.
+      if (!isStatusLine(lines[i - 1] ?? '') && RULE.test(lines[i - 2] ?? '')) i -= 2;
       // The line above the rule is the status line (`? for shortcuts`, the spinner, or blank).
-      const above = lines[i - 1] ?? '';
-      return above.trim() === '' || /\? for shortcuts$/.test(above) || BUSY.test(above) ? i - 1 : i;
+      return isStatusLine(lines[i - 1] ?? '') ? i - 1 : i;
     }
     if (l.trim() !== '' && !BORDER.test(l)) seen++;
     i--;

@@ -1,6 +1,7 @@
 /**
  * The Gemini CLI provider: screen rules checked against real Gemini CLI screens
- * (test/fixtures/screens/gemini_cli, see its README), and the launch spec.
+ * (test/fixtures/screens/gemini_cli; processing.13–15 and completed.17 were captured with
+ * NO_COLOR=1, where the input box is drawn with rules), and the launch spec.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -127,6 +128,8 @@ describe('extractGeminiAnswer on real screens', () => {
     ['completed.14', 'Hello from the fake model (reply #3). [z9]'],
     // Below a pasted multi-line prompt with quotes and a backslash.
     ['completed.16', 'Hello from the fake model (reply #31). [gml]'],
+    // NO_COLOR: rule, mode line, rule above the input box; the status line must not join the answer.
+    ['completed.17', 'Hello from the fake model (reply #1). [hello1]'],
   ];
   for (const [name, answer] of cases) {
     it(`${name}: the last turn's whole answer`, () => {
