@@ -95,7 +95,8 @@ function transcriptEnd(lines: string[], input: number): number {
 const BANNER = /Gemini CLI v\d|Tips for getting started|[█░▝▜▗▟]{3}/;
 /** `  Queued (press ↑ to edit):` above the status line: submitted messages wait to be sent. */
 const QUEUED = /^ {2}Queued \(press ↑ to edit\):$/;
-const WAITING_FOR_MCP = /^ℹ Waiting for MCP servers to initialize\b/;
+/** Notices above a submitted prompt that Gemini has not taken yet (it is still starting). */
+const NOT_TAKEN_YET = /^ℹ (?:Waiting for MCP servers to initialize\b|Initializing\.\.\. Prompts will be queued)/;
 /** Lines that only exist once Gemini is up: its header, or history. */
 const STARTED = [BANNER, ECHO, ANSWER, ERROR_LINE, CANCELLED, TOOL_BOX_TOP, ANSWER_CONTINUATION];
 
@@ -181,9 +182,10 @@ export function classifyGemini(raw: string): ScreenStatus {
   if (!PLACEHOLDER.test(lines[input]!)) return 'idle';
   // Messages submitted while Gemini was not ready wait in its queue, drawn above the status line.
   if (lines.slice(0, input).some((l) => QUEUED.test(l))) return 'processing';
-  // A message sent while its MCP servers start waits behind this notice (Gemini takes it from the
-  // queue a moment later): the last line above the status line, so nothing ran yet.
-  if (WAITING_FOR_MCP.test(lines.slice(0, Math.max(0, end)).filter((l) => l.trim() !== '').at(-1) ?? '')) return 'processing';
+  // A message sent while Gemini initialises or its MCP servers start waits behind one of these
+  // notices (Gemini takes it from the queue a moment later): the last line above the status line,
+  // so nothing ran yet.
+  if (NOT_TAKEN_YET.test(lines.slice(0, Math.max(0, end)).filter((l) => l.trim() !== '').at(-1) ?? '')) return 'processing';
   // Until its configuration is loaded Gemini draws no header and no history above the input box:
   // not ready yet (input typed now is queued, and an Enter can be lost while it is busy).
   const transcript = lines.slice(0, Math.max(0, end));

@@ -1,6 +1,6 @@
 /**
  * The Gemini CLI provider: screen rules checked against real Gemini CLI screens
- * (test/fixtures/screens/gemini_cli; processing.13–15 and completed.17 were captured with
+ * (test/fixtures/screens/gemini_cli; processing.13–16 and completed.17 were captured with
  * NO_COLOR=1, where the input box is drawn with rules), and the launch spec.
  */
 import { readFileSync } from 'node:fs';
