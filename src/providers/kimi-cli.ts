@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { instructionsOf } from '../profiles/schema.js';
 import { claudeMcpConfig, mcpServersFor } from './mcp-config.js';
-import { normalizeScreen } from './screen.js';
+import { lastIndex, normalizeScreen, trimBlankEdges } from './screen.js';
 import type { LaunchContext, LaunchSpec, Provider, ScreenStatus } from './types.js';
 
 const EMOJI = '(?:✨|💫)';
@@ -31,19 +31,6 @@ const ERROR_LINE = /^(?:Error:|ERROR:|Traceback \(most recent call last\):|[A-Za
 const APPROVAL = /is requesting approval to\b|\[1\] Approve once|\[2\] Approve for this session/;
 /** Kimi's live "Thinking ⠋  1.2s · 340 chars" line while the model reasons. */
 const THINKING_LIVE = /^Thinking\b.*\b\d+(?:\.\d+)?s\b/;
-
-const lastIndex = (lines: string[], test: (l: string) => boolean, from = lines.length - 1, to = 0): number => {
-  for (let i = from; i >= to; i--) if (test(lines[i]!)) return i;
-  return -1;
-};
-
-const trimBlankEdges = (lines: string[]): string[] => {
-  let a = 0;
-  let b = lines.length;
-  while (a < b && lines[a]!.trim() === '') a++;
-  while (b > a && lines[b - 1]!.trim() === '') b--;
-  return lines.slice(a, b);
-};
 
 interface Screen {
   lines: string[];

@@ -17,7 +17,7 @@
  */
 import type { AgentProfile } from '../profiles/schema.js';
 import type { McpServerSpec } from './mcp-config.js';
-import { normalizeScreen } from './screen.js';
+import { lastIndex, normalizeScreen, trimBlankEdges } from './screen.js';
 import type { ScreenStatus, StartupDialog } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -79,19 +79,6 @@ export function kiroAgentJson(profile: AgentProfile, input: AgentJsonInput): Rec
 
 /** "Kiro is having trouble responding right now" / "Amazon Q is having trouble responding right now". */
 const TROUBLE = /(?:Kiro|Amazon Q) is having trouble responding right now/i;
-
-const lastIndex = (lines: string[], test: (l: string, i: number) => boolean, from = lines.length - 1, to = 0): number => {
-  for (let i = from; i >= to; i--) if (test(lines[i]!, i)) return i;
-  return -1;
-};
-
-const trimBlankEdges = (lines: string[]): string[] => {
-  let a = 0;
-  let b = lines.length;
-  while (a < b && lines[a]!.trim() === '') a++;
-  while (b > a && lines[b - 1]!.trim() === '') b--;
-  return lines.slice(a, b);
-};
 
 /** Remove the indentation every non-blank line shares. */
 const dedent = (lines: string[]): string[] => {

@@ -1,5 +1,5 @@
 /**
- * Shared screen normalisation. Providers get the raw capture and bring it to one canonical form
+ * Shared screen normalisation and line helpers. Providers get the raw capture and bring it to one canonical form
  * with normalizeScreen (no escapes, no trailing spaces, no trailing blank lines), never their own way.
  */
 // CSI (incl. private modes), OSC (BEL or ST terminated), and two-byte escapes.
@@ -18,3 +18,19 @@ export function normalizeScreen(raw: string): string {
 export function bottomLines(screen: string, n: number): string[] {
   return screen.split('\n').filter((l) => l.trim() !== '').slice(-n);
 }
+
+/** The index of the last line (searching from `from` down to `to`) that passes `test`, or -1. */
+export function lastIndex(lines: string[], test: (l: string, i: number) => boolean, from = lines.length - 1, to = 0): number {
+  for (let i = from; i >= to; i--) if (test(lines[i]!, i)) return i;
+  return -1;
+}
+
+/** The lines without the blank lines at either end. */
+export function trimBlankEdges(lines: string[]): string[] {
+  let a = 0;
+  let b = lines.length;
+  while (a < b && lines[a]!.trim() === '') a++;
+  while (b > a && lines[b - 1]!.trim() === '') b--;
+  return lines.slice(a, b);
+}
+
