@@ -1,6 +1,6 @@
 /** The live event streams of a real cao-server: GET /events (SSE) and /ws/events (WebSocket). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openWs, refusedUpgrade, startServer, statusIs, type CaoServer, type EventStream, type TerminalJson, type WsStream } from '../helpers/server.js';
+import { openWs, refusedUpgrade, startServer, statusIs, type CaoServer, type TerminalJson, type WsStream } from '../helpers/server.js';
 
 let s: CaoServer;
 let a: TerminalJson;

@@ -53,14 +53,18 @@ export function describeScreenFixtures(fx: ScreenFixtures, title: string, classi
 
 /**
  * Registers `title` with one test per screen (`<file> is <status>`): classify gives the status the
- * file's name says, for the `.txt` and then the `.ansi` screens; `more` adds tests to the same block.
+ * file's name says, for the `.txt` screens also with CRLF line ends and without the blank rows at
+ * the bottom, then for the `.ansi` screens; `more` adds tests to the same block.
  */
 export function describeClassifyOnScreens(fx: ScreenFixtures, title: string, classify: (screen: string) => ScreenStatus, more?: () => void): void {
   const { dir, files, ansiFiles, statusOf } = fx;
   describe(title, () => {
     for (const f of files) {
       it(`${f} is ${statusOf(f)}`, () => {
-        expect(classify(readFileSync(`${dir}${f}`, 'utf8'))).toBe(statusOf(f));
+        const raw = readFileSync(`${dir}${f}`, 'utf8');
+        expect(classify(raw)).toBe(statusOf(f));
+        expect(classify(raw.replace(/\n/g, '\r\n')), 'with CRLF line ends').toBe(statusOf(f));
+        expect(classify(raw.replace(/\s+$/, '')), 'without the blank rows at the bottom').toBe(statusOf(f));
       });
     }
     for (const f of ansiFiles) {
@@ -71,3 +75,27 @@ export function describeClassifyOnScreens(fx: ScreenFixtures, title: string, cla
     more?.();
   });
 }
+
+/** The screen from the last line that matches `from`: as if the older turns had scrolled out of view. */
+export function tailFrom(screen: string, from: RegExp): string {
+  const lines = screen.split('\n');
+  const i = lines.findLastIndex((l) => from.test(l));
+  expect(i, `a line matching ${from}`).toBeGreaterThan(0);
+  return lines.slice(i).join('\n');
+}
+
+/**
+ * Registers one test per `[fixture, answer]` (extract gives that whole answer) and one that every
+ * `completed` screen has an answer.
+ */
+export function itExtractsAnswers(fx: ScreenFixtures, extract: (screen: string) => string | undefined, cases: [string, string][]): void {
+  for (const [name, answer] of cases) {
+    it(`${name}: the last turn's whole answer`, () => {
+      expect(extract(fx.screen(name))).toBe(answer);
+    });
+  }
+  it('reads every completed fixture', () => {
+    for (const f of fx.files.filter((f) => fx.statusOf(f) === 'completed')) expect(extract(readFileSync(`${fx.dir}${f}`, 'utf8')), f).toBeTruthy();
+  });
+}
+

@@ -20,7 +20,7 @@ import {
 } from '../../../src/providers/codex.js';
 import { TomlRaw, tomlFloat, tomlInlineTable, tomlKey, tomlString, tomlValue } from '../../../src/providers/toml.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
-import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
+import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
 
 const fx = screenFixtures('codex');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -140,28 +140,14 @@ describe('classifyCodex on variants of real screens', () => {
     for (const f of files) expect(classifyCodex(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(statusOf(f));
   });
 
-  it('gives the same status with CRLF line ends and without the blank rows at the bottom', () => {
-    for (const f of files) {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classifyCodex(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
-      expect(classifyCodex(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
-    }
-  });
-
   it('judges the last turn when its prompt has scrolled out of view', () => {
-    const from = (name: string, re: RegExp) => {
-      const lines = screen(name).split('\n');
-      const i = lines.findLastIndex((l) => re.test(l));
-      expect(i).toBeGreaterThan(0);
-      return lines.slice(i).join('\n');
-    };
-    expect(classifyCodex(from('completed.16', /^• Tool finished/))).toBe('completed');
-    expect(classifyCodex(from('completed.16', /^ {2}Output:/))).toBe('completed');
-    expect(classifyCodex(from('processing.15', /^• Tool finished/))).toBe('processing');
-    expect(classifyCodex(from('processing.11', /^ {2}Wall time/))).toBe('processing');
-    expect(classifyCodex(from('error.4', /^■ /))).toBe('error');
-    expect(classifyCodex(from('idle.9', /^■ Conversation interrupted/))).toBe('idle');
-    expect(classifyCodex(from('processing.9', /Reconnecting/))).toBe('processing');
+    expect(classifyCodex(tailFrom(screen('completed.16'), /^• Tool finished/))).toBe('completed');
+    expect(classifyCodex(tailFrom(screen('completed.16'), /^ {2}Output:/))).toBe('completed');
+    expect(classifyCodex(tailFrom(screen('processing.15'), /^• Tool finished/))).toBe('processing');
+    expect(classifyCodex(tailFrom(screen('processing.11'), /^ {2}Wall time/))).toBe('processing');
+    expect(classifyCodex(tailFrom(screen('error.4'), /^■ /))).toBe('error');
+    expect(classifyCodex(tailFrom(screen('idle.9'), /^■ Conversation interrupted/))).toBe('idle');
+    expect(classifyCodex(tailFrom(screen('processing.9'), /Reconnecting/))).toBe('processing');
   });
 
   it('is processing on a blank screen, or while the TUI has drawn no composer yet', () => {
@@ -268,11 +254,7 @@ describe('extractCodexAnswer on real screens', () => {
     ['completed.23', 'Hello from the fake model (reply #62). [big1]'],
     ['completed.24', 'Hello from the fake model (reply #67). [long1]'],
   ];
-  for (const [name, answer] of cases) {
-    it(`${name}: the last turn's whole answer`, () => {
-      expect(extractCodexAnswer(screen(name))).toBe(answer);
-    });
-  }
+  itExtractsAnswers(fx, extractCodexAnswer, cases);
 
   it('completed.19: lines Codex wrapped itself come back as separate lines (a known limit)', () => {
     const answer = extractCodexAnswer(screen('completed.19'))!;

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../../../src/package.js';
 import type { AgentProfile } from '../../../src/profiles/schema.js';
 import { classifyCopilot, copilotCliProvider, copilotMcpServer, copilotTypedInput, extractCopilotAnswer } from '../../../src/providers/copilot-cli.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
-import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
+import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
 
 const fx = screenFixtures('copilot_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -29,30 +29,16 @@ describe('classifyCopilot on variants of real screens', () => {
     for (const f of files) expect(classifyCopilot(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(statusOf(f));
   });
 
-  it('gives the same status with CRLF line ends and without the blank rows at the bottom', () => {
-    for (const f of files) {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classifyCopilot(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
-      expect(classifyCopilot(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
-    }
-  });
-
   it('gives the same status without the scroll bar in the last column', () => {
     for (const f of files) expect(classifyCopilot(readFileSync(`${DIR}${f}`, 'utf8').replace(/\s+┃$/gm, '')), f).toBe(statusOf(f));
   });
 
   it('judges only the last turn when the older turns have scrolled out of view', () => {
-    const tail = (name: string, from: RegExp) => {
-      const lines = screen(name).split('\n');
-      const i = lines.findLastIndex((l) => from.test(l));
-      expect(i).toBeGreaterThan(0);
-      return lines.slice(i).join('\n');
-    };
-    expect(classifyCopilot(tail('completed.13', /^ ❯ quick 3/))).toBe('completed');
-    expect(classifyCopilot(tail('error.1', /^ ❯ please fail400/))).toBe('error');
-    expect(classifyCopilot(tail('idle.8', /^ ❯ Say hello slowly/))).toBe('idle');
+    expect(classifyCopilot(tailFrom(screen('completed.13'), /^ ❯ quick 3/))).toBe('completed');
+    expect(classifyCopilot(tailFrom(screen('error.1'), /^ ❯ please fail400/))).toBe('error');
+    expect(classifyCopilot(tailFrom(screen('idle.8'), /^ ❯ Say hello slowly/))).toBe('idle');
     // Only the end of a long answer is visible: its prompt and first line scrolled away.
-    expect(classifyCopilot(tail('completed.7', /^ {3}A paragraph/))).toBe('completed');
+    expect(classifyCopilot(tailFrom(screen('completed.7'), /^ {3}A paragraph/))).toBe('completed');
   });
 
   it('never takes an older answer, error or cancellation for the current turn', () => {
@@ -134,15 +120,7 @@ describe('extractCopilotAnswer on real screens', () => {
     // Through cao (--stream off): the MCP reload note above the prompt is not the answer.
     ['completed.16', 'Hello from the fake model (reply #1). [hello1]'],
   ];
-  for (const [name, answer] of cases) {
-    it(`${name}: the last turn's whole answer`, () => {
-      expect(extractCopilotAnswer(screen(name))).toBe(answer);
-    });
-  }
-
-  it('reads every completed fixture', () => {
-    for (const f of files.filter((f) => statusOf(f) === 'completed')) expect(extractCopilotAnswer(readFileSync(`${DIR}${f}`, 'utf8')), f).toBeTruthy();
-  });
+  itExtractsAnswers(fx, extractCopilotAnswer, cases);
 
   it('reads the visible end of an answer whose beginning scrolled away', () => {
     const lines = screen('completed.7').split('\n');

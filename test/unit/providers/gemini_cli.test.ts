@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../../../src/package.js';
 import type { AgentProfile } from '../../../src/profiles/schema.js';
 import { classifyGemini, extractGeminiAnswer, geminiCliProvider, geminiMcpServer, geminiTypedInput, protectImports } from '../../../src/providers/gemini-cli.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
-import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
+import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
 
 const fx = screenFixtures('gemini_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -30,26 +30,12 @@ describe('classifyGemini on variants of real screens', () => {
     for (const f of files) expect(classifyGemini(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(statusOf(f));
   });
 
-  it('gives the same status with CRLF line ends and without the blank rows at the bottom', () => {
-    for (const f of files) {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classifyGemini(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
-      expect(classifyGemini(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
-    }
-  });
-
   it('judges only the last turn when the older turns have scrolled out of view', () => {
-    const tail = (name: string, from: RegExp) => {
-      const lines = screen(name).split('\n');
-      const i = lines.findLastIndex((l) => from.test(l));
-      expect(i).toBeGreaterThan(0);
-      return lines.slice(i).join('\n');
-    };
-    expect(classifyGemini(tail('completed.14', /^ > Say hi again/))).toBe('completed');
-    expect(classifyGemini(tail('error.3', /^ > please fail400/))).toBe('error');
-    expect(classifyGemini(tail('idle.8', /^ > Say hello slowly/))).toBe('idle');
+    expect(classifyGemini(tailFrom(screen('completed.14'), /^ > Say hi again/))).toBe('completed');
+    expect(classifyGemini(tailFrom(screen('error.3'), /^ > please fail400/))).toBe('error');
+    expect(classifyGemini(tailFrom(screen('idle.8'), /^ > Say hello slowly/))).toBe('idle');
     // Only the end of a long answer is visible: its prompt scrolled away.
-    expect(classifyGemini(tail('completed.11', /^ {2}A paragraph/))).toBe('completed');
+    expect(classifyGemini(tailFrom(screen('completed.11'), /^ {2}A paragraph/))).toBe('completed');
   });
 
   it('never takes an older answer, error or cancellation for the current turn', () => {
@@ -131,15 +117,7 @@ describe('extractGeminiAnswer on real screens', () => {
     // NO_COLOR: rule, mode line, rule above the input box; the status line must not join the answer.
     ['completed.17', 'Hello from the fake model (reply #1). [hello1]'],
   ];
-  for (const [name, answer] of cases) {
-    it(`${name}: the last turn's whole answer`, () => {
-      expect(extractGeminiAnswer(screen(name))).toBe(answer);
-    });
-  }
-
-  it('reads every completed fixture', () => {
-    for (const f of files.filter((f) => statusOf(f) === 'completed')) expect(extractGeminiAnswer(readFileSync(`${DIR}${f}`, 'utf8')), f).toBeTruthy();
-  });
+  itExtractsAnswers(fx, extractGeminiAnswer, cases);
 
   it('reads the visible end of an answer whose beginning scrolled away', () => {
     const lines = screen('completed.11').split('\n');

@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { kimiCliProvider } from '../../../src/providers/kimi-cli.js';
 import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
-import { screenFixtures } from '../../helpers/screens.js';
+import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
 
-const { dir: DIR, files, screen, statusOf } = screenFixtures('kimi_cli');
+const fx = screenFixtures('kimi_cli');
+const { dir: DIR, files, screen, statusOf } = fx;
 const { classify, extractLastMessage: extract } = kimiCliProvider;
 
 describe('kimi_cli screen fixtures', () => {
@@ -19,15 +20,9 @@ describe('kimi_cli screen fixtures', () => {
     for (const f of files) expect(readme, f).toContain(`\`${f}\``);
   });
 
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classify(raw)).toBe(statusOf(f));
-      expect(classify(raw.replace(/\n/g, '\r\n'))).toBe(statusOf(f));
-      expect(classify(raw.replace(/\s+$/, ''))).toBe(statusOf(f));
-    });
-  }
 });
+
+describeClassifyOnScreens(fx, 'kimi_cli classify on the fixtures', classify);
 
 describe('kimi_cli classify', () => {
   it('thinking (💫) and non-thinking (✨) prompts, with and without user@host', () => {

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../../../src/package.js';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { kiroAgentsDir, kiroCliProvider } from '../../../src/providers/kiro-cli.js';
 import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
-import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
+import { describeClassifyOnScreens, itExtractsAnswers, screenFixtures } from '../../helpers/screens.js';
 
 const fx = screenFixtures('kiro_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -28,15 +28,7 @@ describe('kiro_cli screen fixtures', () => {
   });
 });
 
-describeClassifyOnScreens(fx, 'kiro_cli classify on the fixtures', classify, () => {
-  it('gives the same status with CRLF line ends and without trailing blank rows', () => {
-    for (const f of files) {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classify(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
-      expect(classify(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
-    }
-  });
-});
+describeClassifyOnScreens(fx, 'kiro_cli classify on the fixtures', classify);
 
 describe('kiro_cli classify: current turn only (legacy chat)', () => {
   it('the user\'s own `[agent] > question` line after an old answer is not a finished turn (S1)', () => {
@@ -150,11 +142,7 @@ describe('kiro_cli extractLastMessage', () => {
     // thinking block and turn summary left out.
     ['completed.13.constructed', 'The design has three parts:\n\n1. a [parser] for the input\n2. a planner\n\nSee docs/design.md for details.'],
   ];
-  for (const [name, answer] of cases) {
-    it(`${name}: the last turn's whole answer`, () => {
-      expect(extract(screen(name))).toBe(answer);
-    });
-  }
+  itExtractsAnswers(fx, extract, cases);
 
   it('keeps code blocks and their indentation', () => {
     const a = extract(screen('completed.10.upstream'))!;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyMock, extractMockAnswer, mockProvider, mockTypedInput } from '../../../src/providers/mock.js';
-import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
+import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
 
 const fx = screenFixtures('mock');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -25,24 +25,10 @@ describe('classifyMock on variants of real screens', () => {
     for (const f of files) expect(classifyMock(colour(readFileSync(`${DIR}${f}`, 'utf8'))), f).toBe(statusOf(f));
   });
 
-  it('gives the same status with CRLF line ends and without the blank rows below the prompt', () => {
-    for (const f of files) {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(classifyMock(raw.replace(/\n/g, '\r\n')), f).toBe(statusOf(f));
-      expect(classifyMock(raw.replace(/\s+$/, '')), f).toBe(statusOf(f));
-    }
-  });
-
   it('judges only the last turn when the older turns have scrolled out of view', () => {
     // The top of the screen (banner, older turns) is gone; only the last turn is visible.
-    const tail = (name: string, from: RegExp) => {
-      const lines = screen(name).split('\n');
-      const i = lines.findLastIndex((l) => from.test(l));
-      expect(i).toBeGreaterThan(0);
-      return lines.slice(i).join('\n');
-    };
-    expect(classifyMock(tail('completed.3', /^❯ try again/))).toBe('completed');
-    expect(classifyMock(tail('error.2', /^❯ boom fail/))).toBe('error');
+    expect(classifyMock(tailFrom(screen('completed.3'), /^❯ try again/))).toBe('completed');
+    expect(classifyMock(tailFrom(screen('error.2'), /^❯ boom fail/))).toBe('error');
   });
 
   it('is processing when the screen is blank or shows only the banner', () => {
@@ -73,11 +59,7 @@ describe('extractMockAnswer on real screens', () => {
     // Echoed input lines that look like markers stay inside the answer.
     ['completed.10', 'Done. You said: look at this log\n✗ Error: boom\n● fake answer'],
   ];
-  for (const [name, answer] of cases) {
-    it(`${name}: the last turn's whole answer`, () => {
-      expect(extractMockAnswer(screen(name))).toBe(answer);
-    });
-  }
+  itExtractsAnswers(fx, extractMockAnswer, cases);
 
   it('completed.11: a line wrapped by the terminal comes back as one line', () => {
     const words = Array.from({ length: 40 }, (_, i) => `word${String(i + 1).padStart(3, '0')}`).join(' ');

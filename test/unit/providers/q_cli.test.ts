@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { qAgentName, qCliProvider } from '../../../src/providers/q-cli.js';
 import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
-import { screenFixtures } from '../../helpers/screens.js';
+import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
 
-const { dir: DIR, files, screen, statusOf } = screenFixtures('q_cli');
+const fx = screenFixtures('q_cli');
+const { dir: DIR, files, screen, statusOf } = fx;
 
 describe('q_cli screen fixtures', () => {
   it('exist for every status and each is in the README', () => {
@@ -19,14 +20,9 @@ describe('q_cli screen fixtures', () => {
     for (const f of files) expect(readme, f).toContain(`\`${f}\``);
   });
 
-  for (const f of files) {
-    it(`${f} is ${statusOf(f)}`, () => {
-      const raw = readFileSync(`${DIR}${f}`, 'utf8');
-      expect(qCliProvider.classify(raw)).toBe(statusOf(f));
-      expect(qCliProvider.classify(raw.replace(/\n/g, '\r\n'))).toBe(statusOf(f));
-    });
-  }
 });
+
+describeClassifyOnScreens(fx, 'q_cli classify on the fixtures', qCliProvider.classify);
 
 describe('q_cli classify and extract: current turn only', () => {
   it('the user\'s own prompt line after an old answer is not a finished turn (S1)', () => {
