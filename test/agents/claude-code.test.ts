@@ -7,9 +7,8 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rules } from '../helpers/agents.js';
-import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, firstTurn, handoffRoundTrip, turnCompletes } from './scenarios.js';
+import { startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, firstTurn, handoffRoundTrip, turnCompletes, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = 'You are a careful developer.\n- Second line starts with a dash, has "quotes", a \\backslash\\ and $HOME.\n\nLast line.';
@@ -28,18 +27,8 @@ beforeAll(async () => {
     },
   });
   h.writeProfile('claude_dev', { provider: 'claude_code', prompt: PROMPT, model: 'claude-conformance-model' });
-  h.writeProfile('claude_supervisor', {
-    provider: 'claude_code',
-    prompt: 'You hand work to other agents with the handoff tool.',
-    mcpServers: CAO_MCP,
-    // Claude may call cao's tools without asking (mapped to --allowedTools=mcp__cao-mcp-server).
-    extra: { allowedTools: ['@cao-mcp-server'] },
-  });
-  h.writeMockAgent({
-    name: 'mock_worker',
-    mcp: false,
-    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
-  });
+  // Claude may call cao's tools without asking (mapped to --allowedTools=mcp__cao-mcp-server).
+  writeHandoffTeam(h, 'claude_supervisor', 'claude_code', { allowedTools: ['@cao-mcp-server'] });
 });
 
 afterAll(async () => {

@@ -14,14 +14,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseProfile } from '../../src/profiles/schema.js';
 import { launchCodex } from '../../src/providers/codex.js';
-import { rules } from '../helpers/agents.js';
-import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn } from './scenarios.js';
+import { startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 const run = promisify(execFile);
 
 let h: AgentHarness;
-const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+const PROMPT = TRICKY_PROMPT;
 let userConfig = '';
 
 beforeAll(async () => {
@@ -37,12 +36,7 @@ beforeAll(async () => {
     },
   });
   h.writeProfile('codex_dev', { provider: 'codex', prompt: PROMPT, model: 'gpt-conformance-model' });
-  h.writeProfile('codex_supervisor', { provider: 'codex', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
-  h.writeMockAgent({
-    name: 'mock_worker',
-    mcp: false,
-    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
-  });
+  writeHandoffTeam(h, 'codex_supervisor', 'codex');
 });
 
 afterAll(async () => {

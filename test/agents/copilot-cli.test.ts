@@ -10,22 +10,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rules } from '../helpers/agents.js';
-import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn } from './scenarios.js';
+import { startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
-const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+const PROMPT = TRICKY_PROMPT;
 
 beforeAll(async () => {
   h = await startAgentHarness({ clis: inject('agentClis'), need: ['copilot'] });
   h.writeProfile('copilot_dev', { provider: 'copilot_cli', prompt: PROMPT, model: 'gpt-conformance-model' });
-  h.writeProfile('copilot_supervisor', { provider: 'copilot_cli', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
-  h.writeMockAgent({
-    name: 'mock_worker',
-    mcp: false,
-    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
-  });
+  writeHandoffTeam(h, 'copilot_supervisor', 'copilot_cli');
 });
 
 afterAll(async () => {

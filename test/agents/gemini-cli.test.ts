@@ -9,12 +9,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rules } from '../helpers/agents.js';
-import { CAO_MCP, startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn } from './scenarios.js';
+import { startAgentHarness, unique, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
-const PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+const PROMPT = TRICKY_PROMPT;
 let userSettings = '';
 
 beforeAll(async () => {
@@ -26,12 +25,7 @@ beforeAll(async () => {
     },
   });
   h.writeProfile('gemini_dev', { provider: 'gemini_cli', prompt: PROMPT, model: 'gemini-conformance-model' });
-  h.writeProfile('gemini_supervisor', { provider: 'gemini_cli', prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP });
-  h.writeMockAgent({
-    name: 'mock_worker',
-    mcp: false,
-    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
-  });
+  writeHandoffTeam(h, 'gemini_supervisor', 'gemini_cli');
 });
 
 afterAll(async () => {

@@ -4,7 +4,21 @@
  * tool call is named, what it wrote where.
  */
 import { expect } from 'vitest';
-import { unique, type AgentHarness } from './harness.js';
+import { rules } from '../helpers/agents.js';
+import { CAO_MCP, unique, type AgentHarness, type ProfileSpec } from './harness.js';
+
+/** A system prompt with what naive quoting breaks: quotes, a backslash, a tab, `$HOME`, backticks, blank lines. */
+export const TRICKY_PROMPT = 'You are a careful developer.\n- Second line has "quotes", a \\backslash\\, a tab\there and $HOME.\n\nLast line: \'single\' `ticks`.';
+
+/** What handoffRoundTrip needs: a supervisor profile `name` with cao's MCP server, and the mock worker it hands off to. */
+export function writeHandoffTeam(h: AgentHarness, name: string, provider: string, extra?: ProfileSpec['extra']): void {
+  h.writeProfile(name, { provider, prompt: 'You hand work to other agents with the handoff tool.', mcpServers: CAO_MCP, ...(extra ? { extra } : {}) });
+  h.writeMockAgent({
+    name: 'mock_worker',
+    mcp: false,
+    script: rules({ match: '^(.*)$', steps: [{ work: 300 }, { reply: 'Worker result for {{match.1}}: 42' }] }),
+  });
+}
 
 /**
  * Start a terminal of `profile` (idle), then one turn: processing → completed, exactly that status
@@ -62,7 +76,7 @@ export async function interruptThenNextTurn(h: AgentHarness, id: string, keys: s
 }
 
 /**
- * A supervisor of `profile` calls cao's `handoff` through `cao mcp-server` (the tool the model
+ * A supervisor of `profile` (written by writeHandoffTeam) calls cao's `handoff` through `cao mcp-server` (the tool the model
  * calls is the one `isHandoff` names); a mock worker answers; the supervisor's turn completes after
  * the handoff, with no permission question. Fails at once, with the screen, if the turn ends
  * without a handoff. Resolves with the worker's answer, for the CLI's own checks of where it went.
