@@ -57,6 +57,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeAgent, type TestAgent } from '../helpers/agents.js';
+import { waitGone } from '../helpers/env.js';
 import { startServer, statusIs, type CaoServer, type EventStream, type StreamMessage, type TerminalJson } from '../helpers/server.js';
 import { isInstalled, type AgentClis, type CliName, type InstalledCli } from './clis.js';
 import { startFakeModel, type FakeModel, type FakeModelOptions } from './fake-model-server.js';
@@ -322,16 +323,7 @@ export class AgentHarness {
     // folder would make removing CAO_HOME fail (ENOTEMPTY).
     const pids = (await this.server.tmux.listPanes().catch(() => [])).map((p) => p.pid).filter((p): p is number => typeof p === 'number' && p > 0);
     await this.server.tmux.killServer().catch(() => undefined);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    for (const pid of await waitGone(pids, 5000)) process.kill(pid, 'SIGKILL');
     await this.server.stop();
     await this.model.close();
     rmSync(this.home, { recursive: true, force: true });

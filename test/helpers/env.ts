@@ -1,5 +1,5 @@
 /** Isolation for tests: every test file gets its own CAO_HOME, tmux socket and port. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TmuxClient } from '../../src/tmux/client.js';
@@ -48,3 +48,28 @@ export function nextEvent<T>(subscribe: (fn: (e: T) => void) => () => void, pred
     });
   });
 }
+
+/** Whether a process runs (a zombie, killed but not yet reaped by whoever adopted it, does not). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Resolve once none of `pids` runs, or after `ms`, with those still running. Polls: a process that
+ * is not our child gives no event when it ends.
+ */
+export async function waitGone(pids: number[], ms = 10_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(isRunning);
+}
+

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMock } from '../../src/providers/mock.js';
+import { isRunning, waitGone } from '../helpers/env.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -98,15 +99,6 @@ async function send(session: string, input: string): Promise<void> {
   await tmux('send-keys', '-t', session, 'Enter');
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const echoServer = (env: Record<string, string> = {}) => ({ command: process.execPath, args: ['--import', TSX, ECHO_SERVER], env });
 
 beforeAll(async () => {
@@ -123,8 +115,7 @@ afterAll(async () => {
   await tmux('kill-server').catch(() => undefined);
   // tmux 3.3 leaves the socket file behind.
   rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
-  const deadline = Date.now() + 10_000;
-  while (agents.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitGone(agents);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -212,10 +203,8 @@ describe('the mock agent speaking MCP', () => {
     await send('main', 'pid of the server');
     const screen = await turnEnded('main', /^● server pid \d+$/m);
     const pid = Number(/^● server pid (\d+)$/m.exec(screen)![1]);
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     await send('main', '/exit');
-    const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(alive(pid)).toBe(false);
+    expect(await waitGone([pid])).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { TerminalView } from '../../../src/actors/views.js';
 import type { FlowDefinition } from '../../../src/flows/definition.js';
 import type { RunInput } from '../../../src/machines/flow.js';
 import type { TerminalStatus } from '../../../src/providers/types.js';
+import { isRunning } from '../../helpers/env.js';
 
 let dir: string;
 let n = 0;
@@ -67,19 +68,6 @@ function flowFile(d: string, front: string[], prompt: string, file = 'test.flow.
   return p;
 }
 
-/** Whether a process runs (a zombie, killed but not yet reaped by whoever adopted it, does not). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 const DEF: FlowDefinition = { name: 'test-flow', schedule: '0 9 * * 1-5', agentProfile: 'developer', provider: 'mock', scriptTimeoutSeconds: 30, prompt: 'Hello agent.' };
 
@@ -224,7 +212,7 @@ describe('executeFlowRun', () => {
     expect(h.created).toEqual([]);
     const pid = Number(readFileSync(join(d, 'sleep.pid'), 'utf8'));
     await new Promise((r) => setTimeout(r, 100));
-    expect(running(pid), "the script's child is still running").toBe(false);
+    expect(isRunning(pid), "the script's child is still running").toBe(false);
   });
 
   it('a plain sleeping script is stopped at the timeout too', async () => {

@@ -6,19 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpManager, loadMcpConfig, mergeMcpConfigs, parseServers, type McpConfig } from '../../../src/mock-agent/mcp.js';
 import { render, type TemplateVars } from '../../../src/mock-agent/script.js';
+import { isRunning } from '../../helpers/env.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('../../fixtures/mcp/echo-server.ts', import.meta.url));
 const echo = (env: Record<string, string> = {}) => ({ command: process.execPath, args: ['--import', 'tsx', ECHO_SERVER], env });
 const never = () => new AbortController().signal;
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Every manager a test makes, closed at the end whatever happens; and the server pids seen. */
 const managers: McpManager[] = [];
@@ -160,12 +152,12 @@ describe('McpManager against a real stdio server', () => {
     const mine = [await pidOf(own, 'a'), await pidOf(own, 'b')];
     pids.add(await pidOf(m, 'echo'));
     pids.add(await pidOf(m, 'typed'));
-    expect(mine.every(alive)).toBe(true);
+    expect(mine.every(isRunning)).toBe(true);
     await own.close();
-    expect(mine.filter(alive)).toEqual([]);
+    expect(mine.filter(isRunning)).toEqual([]);
     await expect(own.callTool('a', 'echo', { text: 'x' }, never())).rejects.toThrow(/closed/);
     await Promise.all(managers.map((x) => x.close()));
-    expect([...pids].filter(alive)).toEqual([]);
+    expect([...pids].filter(isRunning)).toEqual([]);
   });
 });
 
