@@ -3,28 +3,19 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { startServer, type RunningServer } from '../../src/server/main.js';
-import { runCao } from '../helpers/cli.js';
-import { freePort, testEnv, type TestEnv } from '../helpers/env.js';
+import { runCao, startCliServer, type CliServer } from '../helpers/cli.js';
+import { freePort, type TestEnv } from '../helpers/env.js';
 
+let srv: CliServer;
 let env: TestEnv;
-let server: RunningServer;
 let cliEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  env = testEnv();
-  const port = await freePort();
-  const vars = { CAO_HOME: env.home, CAO_TMUX_SOCKET: env.socket, CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(port) };
-  server = await startServer(loadConfig(vars), silentLogger);
-  cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
+  srv = await startCliServer();
+  ({ env, cliEnv } = srv);
 });
 
-afterAll(async () => {
-  await server?.close();
-  await env.cleanup();
-});
+afterAll(() => srv?.close());
 
 describe('cao launch / info / shutdown', () => {
   it('launches a headless mock agent and reports the session', async () => {

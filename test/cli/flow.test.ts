@@ -3,25 +3,18 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/actors/flows.js';
-import { loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { startServer, type RunningServer } from '../../src/server/main.js';
-import { runCao } from '../helpers/cli.js';
-import { freePort, testEnv, type TestEnv } from '../helpers/env.js';
+import { runCao, startCliServer, type CliServer } from '../helpers/cli.js';
+import { freePort, type TestEnv } from '../helpers/env.js';
 
+let srv: CliServer;
 let env: TestEnv;
-let server: RunningServer;
 let cliEnv: NodeJS.ProcessEnv;
 let base: string;
 let flows: string;
 
 beforeAll(async () => {
-  env = testEnv();
-  const port = await freePort();
-  const vars = { CAO_HOME: env.home, CAO_TMUX_SOCKET: env.socket, CAO_API_HOST: '127.0.0.1', CAO_API_PORT: String(port) };
-  server = await startServer(loadConfig(vars), silentLogger);
-  cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
-  base = `http://127.0.0.1:${port}`;
+  srv = await startCliServer();
+  ({ env, cliEnv, base } = srv);
   flows = join(env.workdir, 'flows');
   mkdirSync(flows, { recursive: true });
 });
@@ -31,8 +24,7 @@ afterAll(async () => {
     const sessions = (await (await fetch(`${base}/sessions`)).json().catch(() => [])) as { name: string }[];
     for (const x of sessions) await fetch(`${base}/sessions/${x.name}`, { method: 'DELETE' }).catch(() => undefined);
   }
-  await server?.close();
-  await env?.cleanup();
+  await srv?.close();
 });
 
 const cao = (...argv: string[]) => runCao(argv, cliEnv, env.workdir);
