@@ -9,9 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   claudeAllowedTools, claudeCodeProvider, claudeTypedInput, classifyClaude, extractClaudeAnswer, launchClaude, readUserClaudeConfig, type ClaudeLaunchOptions,
 } from '../../../src/providers/claude-code.js';
-import { parseProfile } from '../../../src/profiles/schema.js';
-import type { LaunchContext } from '../../../src/providers/types.js';
 import { describeScreenFixtures, screenFixtures } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('claude_code');
 const { dir: DIR, files, screen } = fx;
@@ -146,16 +145,7 @@ describe('claude_code startup dialogs', () => {
 // ── launch ──────────────────────────────────────────────────────────────────
 
 const TDIR = '/home/u/.cao/terminals/ab12cd34';
-const ctx = (over: Partial<LaunchContext> = {}, profileText = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: parseProfile(profileText, 'developer'),
-  workingDirectory: '/home/dev/project',
-  terminalDir: TDIR,
-  yolo: false,
-  caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u' },
-  ...over,
-});
+const ctx = launchContext;
 const NOBODY: ClaudeLaunchOptions = { root: false, user: {} };
 const fileJson = (spec: ReturnType<typeof launchClaude>, name: string) => {
   const f = spec.files.find((x) => x.path.endsWith(`/${name}`));

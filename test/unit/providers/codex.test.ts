@@ -21,6 +21,7 @@ import {
 import { TomlRaw, tomlFloat, tomlInlineTable, tomlKey, tomlString, tomlValue } from '../../../src/providers/toml.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
 import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('codex');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -308,16 +309,8 @@ describe('extractCodexAnswer on real screens', () => {
 // ------------------------------------------------------------------------------------------------
 
 const profile = (text: string) => parseProfile(text, 'p');
-const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: p\n---\n'): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: profile(text),
-  workingDirectory: '/home/dev/my.project',
-  terminalDir: '/cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
-  env: {},
-  ...over,
-});
+const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: p\n---\n') =>
+  launchContext({ profile: profile(text), workingDirectory: '/home/dev/my.project', terminalDir: '/cao/terminals/ab12cd34', env: {}, ...over });
 const launch = (c: LaunchContext) => launchCodex(c);
 const caoBin = join(PACKAGE_ROOT, 'bin', 'cao.js');
 

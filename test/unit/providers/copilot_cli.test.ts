@@ -11,6 +11,7 @@ import type { AgentProfile } from '../../../src/profiles/schema.js';
 import { classifyCopilot, copilotCliProvider, copilotMcpServer, copilotTypedInput, extractCopilotAnswer } from '../../../src/providers/copilot-cli.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
 import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('copilot_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -155,16 +156,7 @@ const profile = (over: Partial<AgentProfile> = {}): AgentProfile => ({
   ...over,
 });
 const T = '/home/u/.cao/terminals/ab12cd34';
-const ctx = (over: Partial<LaunchContext> = {}): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: profile(),
-  workingDirectory: '/home/dev/project',
-  terminalDir: T,
-  yolo: false,
-  caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u' },
-  ...over,
-});
+const ctx = (over: Partial<LaunchContext> = {}) => launchContext({ profile: profile(), ...over });
 const AGENT_DIR = `${T}/copilot-agent`;
 const AGENT_FILE = `${AGENT_DIR}/.github/agents/cao-developer.agent.md`;
 const MCP_FILE = `${T}/copilot-mcp.json`;

@@ -11,6 +11,7 @@ import type { AgentProfile } from '../../../src/profiles/schema.js';
 import { classifyGemini, extractGeminiAnswer, geminiCliProvider, geminiMcpServer, geminiTypedInput, protectImports } from '../../../src/providers/gemini-cli.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
 import { describeScreenFixtures, itExtractsAnswers, screenFixtures, tailFrom } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('gemini_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -151,16 +152,7 @@ const profile = (over: Partial<AgentProfile> = {}): AgentProfile => ({
   frontmatter: {},
   ...over,
 });
-const ctx = (over: Partial<LaunchContext> = {}): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: profile(),
-  workingDirectory: '/home/dev/project',
-  terminalDir: '/home/u/.cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u', GEMINI_API_KEY: 'k' },
-  ...over,
-});
+const ctx = (over: Partial<LaunchContext> = {}) => launchContext({ profile: profile(), env: { HOME: '/home/u', GEMINI_API_KEY: 'k' }, ...over });
 const HOME_DIR = '/home/u/.cao/terminals/ab12cd34/gemini-home';
 const SETTINGS = `${HOME_DIR}/.gemini/settings.json`;
 const CONTEXT = `${HOME_DIR}/.gemini/GEMINI.md`;

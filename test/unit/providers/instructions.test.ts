@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/profiles/schema.js';
 import { allProviders } from '../../../src/providers/registry.js';
 import type { LaunchContext } from '../../../src/providers/types.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
-const ctx = (text: string): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: parseProfile(text, 'p'),
-  workingDirectory: '/home/dev/project',
-  terminalDir: '/home/u/.cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: {},
-  env: { HOME: '/home/u' },
-});
+const ctx = (text: string) => launchContext({ profile: parseProfile(text, 'p'), caoEnv: {} });
 /** Everything a launch hands the CLI: its argv and the files written for it. */
 const everything = (c: LaunchContext) => {
   const spec = allProviders().find((p) => p.id === c.profile.provider)!.launch(c);

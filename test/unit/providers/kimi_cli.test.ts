@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseProfile } from '../../../src/profiles/schema.js';
 import { kimiCliProvider } from '../../../src/providers/kimi-cli.js';
 import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
 import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('kimi_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -83,16 +83,7 @@ describe('kimi_cli extractLastMessage', () => {
   });
 });
 
-const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: developer\n---\nYou write code.'): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: parseProfile(text, 'developer'),
-  workingDirectory: '/home/dev/project',
-  terminalDir: '/home/u/.cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: { CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u' },
-  ...over,
-});
+const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: developer\n---\nYou write code.') => launchContext(over, text);
 
 describe('kimi_cli launch', () => {
   const T = '/home/u/.cao/terminals/ab12cd34/kimi';

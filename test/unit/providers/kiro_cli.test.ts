@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package.js';
-import { parseProfile } from '../../../src/profiles/schema.js';
 import { kiroAgentsDir, kiroCliProvider } from '../../../src/providers/kiro-cli.js';
-import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
+import { STATUSES } from '../../../src/providers/types.js';
 import { describeClassifyOnScreens, itExtractsAnswers, screenFixtures } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('kiro_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -158,16 +158,7 @@ describe('kiro_cli extractLastMessage', () => {
   });
 });
 
-const ctx = (over: Partial<LaunchContext> = {}, profileText = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: parseProfile(profileText, 'developer'),
-  workingDirectory: '/home/dev/project',
-  terminalDir: '/home/u/.cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: { CAO_API_HOST: '127.0.0.1', CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u' },
-  ...over,
-});
+const ctx = launchContext;
 const agentFile = (spec: ReturnType<typeof kiroCliProvider.launch>) => {
   const f = spec.files.find((x) => x.path.endsWith('.json'))!;
   return { path: f.path, json: JSON.parse(f.content) as Record<string, unknown> };

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseProfile } from '../../../src/profiles/schema.js';
 import { qAgentName, qCliProvider } from '../../../src/providers/q-cli.js';
-import { STATUSES, type LaunchContext } from '../../../src/providers/types.js';
+import { STATUSES } from '../../../src/providers/types.js';
 import { describeClassifyOnScreens, screenFixtures } from '../../helpers/screens.js';
+import { launchContext } from '../../helpers/launch-context.js';
 
 const fx = screenFixtures('q_cli');
 const { dir: DIR, files, screen, statusOf } = fx;
@@ -43,16 +43,7 @@ describe('q_cli classify and extract: current turn only', () => {
   });
 });
 
-const ctx = (over: Partial<LaunchContext> = {}, text = '---\nname: developer\ndescription: Dev\n---\nYou write code.'): LaunchContext => ({
-  terminalId: 'ab12cd34',
-  profile: parseProfile(text, 'developer'),
-  workingDirectory: '/home/dev/project',
-  terminalDir: '/home/u/.cao/terminals/ab12cd34',
-  yolo: false,
-  caoEnv: { CAO_API_PORT: '9889' },
-  env: { HOME: '/home/u' },
-  ...over,
-});
+const ctx = launchContext;
 
 describe('q_cli launch', () => {
   it("writes the agent into Q's agents folder under a name only this terminal uses", () => {
