@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, firstTurn, handoffRoundTrip, turnCompletes, writeHandoffTeam } from './scenarios.js';
+import { apiErrorThenRecovery, approvalThenCompleted, exitEnds, firstTurn, handoffRoundTrip, multiLineIsOneTurn, turnCompletes, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = 'You are a careful developer.\n- Second line starts with a dash, has "quotes", a \\backslash\\ and $HOME.\n\nLast line.';
@@ -64,16 +64,11 @@ describe('Claude Code (real CLI) through cao', () => {
     expect(readFileSync(join(h.home, '.claude.json'), 'utf8')).toBe(USER_GLOBAL);
   });
 
+  it("a multi-line message is one turn: the answer is the last turn's only", () => multiLineIsOneTurn(h, dev));
+
   it('a shell command asks permission (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
-    const file = `${unique('perm')}.txt`;
-    const { turn, from } = await h.send(dev, `bash: touch ${file}`);
-    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
-    expect(await h.screen(dev)).toMatch(/Do you want to proceed\?/);
-    expect(existsSync(join(h.workdir, file))).toBe(false);
-    await h.keys(dev, ['Enter']);
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(existsSync(join(h.workdir, file))).toBe(true);
-    expect(await h.output(dev)).toMatch(/^Tool finished\. Result was: /);
+    const { answer } = await approvalThenCompleted(h, dev, (file) => `touch ${file}`, /Do you want to proceed\?/);
+    expect(answer).toMatch(/^Tool finished\. Result was: /);
   });
 
   it('an API error (400) is error; the next turn completes again', async () => {
@@ -114,11 +109,7 @@ describe('Claude Code (real CLI) through cao', () => {
     await turnCompletes(h, dev, 'Say hello', 'afterint');
   });
 
-  it('/exit ends it: exited', async () => {
-    const from = h.events.mark();
-    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
-    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
-  });
+  it('/exit ends it: exited', () => exitEnds(h, dev));
 
   it('yolo: the shell command runs without a question (as root through IS_SANDBOX=1)', async () => {
     const t = await h.createTerminal({ profile: 'claude_dev', yolo: true });

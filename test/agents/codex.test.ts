@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseProfile } from '../../src/profiles/schema.js';
 import { launchCodex } from '../../src/providers/codex.js';
 import { startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
+import { apiErrorThenRecovery, approvalThenCompleted, errorOnScreen, exitEnds, firstTurn, handoffRoundTrip, interruptThenNextTurn, multiLineIsOneTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 const run = promisify(execFile);
 
@@ -71,23 +71,11 @@ describe('Codex CLI (real CLI) through cao', () => {
     expect(now).not.toMatch(/developer_instructions|mcp_servers|trust_level|projects/);
   });
 
-  it('a multi-line message is one turn: the answer is the last turn\'s only', async () => {
-    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
-  });
+  it("a multi-line message is one turn: the answer is the last turn's only", () => multiLineIsOneTurn(h, dev));
 
   it('an escalated command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
-    const file = `${unique('perm')}.txt`;
-    const { turn, from } = await h.send(dev, `bash: escalate touch ${file} && echo made-${file}`);
-    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
-    expect(await h.screen(dev)).toMatch(/Would you like to run the following command\?/);
-    expect(existsSync(join(h.workdir, file))).toBe(false);
-    await h.keys(dev, ['Enter']);
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(existsSync(join(h.workdir, file))).toBe(true);
+    const { file, answer } = await approvalThenCompleted(h, dev, (f) => `escalate touch ${f} && echo made-${f}`, /Would you like to run the following command\?/);
     // The whole multi-line answer, without the command's own "• Ran …" cell.
-    const answer = await h.output(dev);
     expect(answer).toMatch(/^Tool finished\. Result was: Chunk ID: \w+\nWall time: [\d.]+ seconds\nProcess exited with code 0\n/);
     expect(answer).toMatch(new RegExp(`\\nmade-${file.replace('.', '\\.')}$`));
     expect(answer).not.toMatch(/Ran|You approved/);
@@ -117,11 +105,7 @@ describe('Codex CLI (real CLI) through cao', () => {
     await interruptThenNextTurn(h, dev, ['Escape'], /^■ Conversation interrupted/m);
   });
 
-  it('/exit ends it: exited', async () => {
-    const from = h.events.mark();
-    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
-    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
-  });
+  it('/exit ends it: exited', () => exitEnds(h, dev));
 
   it('yolo: no approvals and no sandbox, so nothing asks', async () => {
     const t = await h.createTerminal({ profile: 'codex_dev', yolo: true });

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
+import { apiErrorThenRecovery, approvalThenCompleted, errorOnScreen, exitEnds, firstTurn, handoffRoundTrip, interruptThenNextTurn, multiLineIsOneTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = TRICKY_PROMPT;
@@ -60,23 +60,11 @@ describe('GitHub Copilot CLI (real CLI) through cao', () => {
     if (existsSync(config)) expect(readFileSync(config, 'utf8')).not.toContain(h.workdir);
   });
 
-  it("a multi-line message is one turn: the answer is the last turn's only", async () => {
-    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
-  });
+  it("a multi-line message is one turn: the answer is the last turn's only", () => multiLineIsOneTurn(h, dev));
 
   it('a shell command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
-    const file = `${unique('perm')}.txt`;
-    const { turn, from } = await h.send(dev, `bash: touch ${file} && echo made-${file}`);
-    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
-    expect(await h.screen(dev)).toMatch(/Do you want to run this command\?/);
-    expect(existsSync(join(h.workdir, file))).toBe(false);
-    await h.keys(dev, ['Enter']);
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(existsSync(join(h.workdir, file))).toBe(true);
+    const { file, answer } = await approvalThenCompleted(h, dev, (f) => `touch ${f} && echo made-${f}`, /Do you want to run this command\?/);
     // The whole multi-line answer, without the shell command's own block.
-    const answer = await h.output(dev);
     expect(answer).toMatch(new RegExp(`^Tool finished\\. Result was: made-${file.replace('.', '\\.')}\\n<shellId: \\d+ completed with exit code 0>$`));
   });
 
@@ -88,11 +76,7 @@ describe('GitHub Copilot CLI (real CLI) through cao', () => {
     await interruptThenNextTurn(h, dev, ['C-c'], /^ ● Operation cancelled by user/m);
   });
 
-  it('Ctrl-D ends it: exited', async () => {
-    const from = h.events.mark();
-    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
-    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
-  });
+  it('Ctrl-D ends it: exited', () => exitEnds(h, dev));
 
   it('yolo: tools run without a question', async () => {
     const t = await h.createTerminal({ profile: 'copilot_dev', yolo: true });

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, errorOnScreen, firstTurn, handoffRoundTrip, interruptThenNextTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
+import { apiErrorThenRecovery, approvalThenCompleted, errorOnScreen, exitEnds, firstTurn, handoffRoundTrip, interruptThenNextTurn, multiLineIsOneTurn, TRICKY_PROMPT, writeHandoffTeam } from './scenarios.js';
 
 let h: AgentHarness;
 const PROMPT = TRICKY_PROMPT;
@@ -63,22 +63,10 @@ describe('Gemini CLI (real CLI) through cao', () => {
     expect(readdirSync(h.workdir).filter((f) => /gemini/i.test(f))).toEqual([]);
   });
 
-  it("a multi-line message is one turn: the answer is the last turn's only", async () => {
-    const { turn, from } = await h.send(dev, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(await h.output(dev)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
-  });
+  it("a multi-line message is one turn: the answer is the last turn's only", () => multiLineIsOneTurn(h, dev));
 
   it('a shell command asks for approval (no yolo): waiting_user_answer, Enter approves, then completed', async () => {
-    const file = `${unique('perm')}.txt`;
-    const { turn, from } = await h.send(dev, `bash: touch ${file} && echo made-${file}`);
-    await h.waitStatus(dev, 'waiting_user_answer', { turn, from });
-    expect(await h.screen(dev)).toMatch(/Allow execution of \[Shell\]\?/);
-    expect(existsSync(join(h.workdir, file))).toBe(false);
-    await h.keys(dev, ['Enter']);
-    await h.waitStatus(dev, 'completed', { turn, from });
-    expect(existsSync(join(h.workdir, file))).toBe(true);
-    const answer = await h.output(dev);
+    const { file, answer } = await approvalThenCompleted(h, dev, (f) => `touch ${f} && echo made-${f}`, /Allow execution of \[Shell\]\?/);
     expect(answer).toMatch(/^Tool finished\. Result was: \{"output":/);
     expect(answer).toContain(`made-${file}`);
   });
@@ -91,11 +79,7 @@ describe('Gemini CLI (real CLI) through cao', () => {
     await interruptThenNextTurn(h, dev, ['Escape'], /^ℹ Request cancelled\./m);
   });
 
-  it('/quit ends it: exited', async () => {
-    const from = h.events.mark();
-    expect((await h.server.post(`/terminals/${dev}/exit`)).status).toBe(200);
-    await h.waitStatus(dev, 'exited', { from, timeout: 20_000 });
-  });
+  it('/quit ends it: exited', () => exitEnds(h, dev));
 
   it('yolo: tools run without a question', async () => {
     const t = await h.createTerminal({ profile: 'gemini_dev', yolo: true });

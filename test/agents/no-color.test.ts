@@ -4,11 +4,9 @@
  * coloured blocks), and status detection must not depend on colour. One turn, an API error and the
  * recovery from it, for each; for Gemini also a permission question.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startAgentHarness, unique, type AgentHarness } from './harness.js';
-import { apiErrorThenRecovery, firstTurn } from './scenarios.js';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { startAgentHarness, type AgentHarness } from './harness.js';
+import { apiErrorThenRecovery, approvalThenCompleted, firstTurn } from './scenarios.js';
 
 let h: AgentHarness;
 const CLIS = [
@@ -42,11 +40,6 @@ describe.each(CLIS)('$cli with NO_COLOR=1', ({ cli, provider }) => {
 describe('Gemini with NO_COLOR=1', () => {
   it('a shell command asks for approval: waiting_user_answer, Enter approves, then completed', async () => {
     const t = await h.createTerminal({ profile: 'gemini_plain' });
-    const file = `${unique('perm')}.txt`;
-    const { turn, from } = await h.send(t.id, `bash: touch ${file}`);
-    await h.waitStatus(t.id, 'waiting_user_answer', { turn, from });
-    await h.keys(t.id, ['Enter']);
-    await h.waitStatus(t.id, 'completed', { turn, from });
-    expect(existsSync(join(h.workdir, file))).toBe(true);
+    await approvalThenCompleted(h, t.id, (file) => `touch ${file}`, /Allow execution of \[Shell\]\?/);
   });
 });

@@ -3,6 +3,8 @@
  * and adds only what is its CLI's own: how it shows an error, which key interrupts it, what its
  * tool call is named, what it wrote where.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { rules } from '../helpers/agents.js';
 import { CAO_MCP, unique, type AgentHarness, type ProfileSpec } from './harness.js';
@@ -41,6 +43,37 @@ export async function turnCompletes(h: AgentHarness, id: string, message: string
   const { turn, from } = await h.send(id, `${message} tag=${tag}`);
   await h.waitStatus(id, 'completed', { turn, from });
   expect(await h.output(id)).toMatch(new RegExp(`\\[${tag}\\]$`));
+}
+
+/** A message of several lines (a blank line, quotes, a backslash) is one turn with one answer. */
+export async function multiLineIsOneTurn(h: AgentHarness, id: string): Promise<void> {
+  const { turn, from } = await h.send(id, 'First line of a task.\n\nThird line with "quotes" and \\backslash.\ntag=multi1');
+  await h.waitStatus(id, 'completed', { turn, from });
+  expect(await h.output(id)).toMatch(/^Hello from the fake model \(reply #\d+\)\. \[multi1\]$/);
+}
+
+/**
+ * `bash: <command(file)>` makes the CLI ask first: waiting_user_answer with `question` on screen
+ * and no file yet; Enter approves; completed, and the command made the file. Resolves with the
+ * file's name and the extracted answer, for the CLI's own checks of how it shows a tool result.
+ */
+export async function approvalThenCompleted(h: AgentHarness, id: string, command: (file: string) => string, question: RegExp): Promise<{ file: string; answer: string }> {
+  const file = `${unique('perm')}.txt`;
+  const { turn, from } = await h.send(id, `bash: ${command(file)}`);
+  await h.waitStatus(id, 'waiting_user_answer', { turn, from });
+  expect(await h.screen(id)).toMatch(question);
+  expect(existsSync(join(h.workdir, file))).toBe(false);
+  await h.keys(id, ['Enter']);
+  await h.waitStatus(id, 'completed', { turn, from });
+  expect(existsSync(join(h.workdir, file))).toBe(true);
+  return { file, answer: await h.output(id) };
+}
+
+/** `POST /terminals/{id}/exit` (the provider's exit command or keys) ends the CLI: exited. */
+export async function exitEnds(h: AgentHarness, id: string): Promise<void> {
+  const from = h.events.mark();
+  expect((await h.server.post(`/terminals/${id}/exit`)).status).toBe(200);
+  await h.waitStatus(id, 'exited', { from, timeout: 20_000 });
 }
 
 /**
