@@ -319,14 +319,22 @@ export class AgentHarness {
   /** Close the stream, stop cao-server (and its tmux server with every agent), the fake model; remove HOME. */
   async stop(): Promise<void> {
     this.events.close();
-    // Kill the agents first and wait for them to exit: a CLI still writing into its per-terminal
-    // folder would make removing CAO_HOME fail (ENOTEMPTY).
+    // Kill the agents first and wait for them to exit: a CLI still writing into its folders would
+    // make removing HOME fail (ENOTEMPTY). Each pane is its own process group, and a CLI's helper
+    // processes can outlive the CLI itself: whatever is left of the group gets SIGKILL.
     const pids = (await this.server.tmux.listPanes().catch(() => [])).map((p) => p.pid).filter((p): p is number => typeof p === 'number' && p > 0);
     await this.server.tmux.killServer().catch(() => undefined);
-    for (const pid of await waitGone(pids, 5000)) process.kill(pid, 'SIGKILL');
+    await waitGone(pids, 5000);
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
+    }
     await this.server.stop();
     await this.model.close();
-    rmSync(this.home, { recursive: true, force: true });
+    rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
